@@ -1,0 +1,394 @@
+//! The channel engine, after Go's `hchan` (runtime/chan.go): one short-held lock around a
+//! buffer and two FIFO queues of waiting parties, with values handed straight into a
+//! waiting party's slot.
+//!
+//! Invariants, all under `Chan::inner`'s lock:
+//! - Live (undecided) waiting receivers exist only while `buf` is empty.
+//! - Live waiting senders exist only while the channel is bounded and `buf.len() >= cap`.
+//! - `buf.len() <= cap`, except for values given back by a dropped receive future that
+//!   found nobody to hand them to (they go to the front, and are never lost).
+//! - Once `closed`, no entry is ever queued again, and the queues are empty.
+//! - Once `rx_gone`, `buf` is empty and stays so, and sends fail.
+//! - Queues may hold stale entries (waiter decided elsewhere); whoever pops one drops it.
+//! - `version` increases on every change of state that could make an operation ready; a
+//!   select's non-blocking pass uses it to prove it saw all its channels at one moment.
+//!
+//! Lock order: a thread holds at most one channel lock at a time. Wakes happen after the
+//! lock is released.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
+
+use super::error::{TryRecvError, TrySendError};
+use super::waiter::{Entry, Packet, WakeHandle, Waiter};
+
+/// The shared state of one channel.
+pub(crate) struct Chan<T> {
+    inner: Mutex<Inner<T>>,
+    /// Capacity; meaningless when `unbounded`.
+    cap: usize,
+    unbounded: bool,
+    /// Live `Sender` handles. When it drops to zero the channel closes.
+    senders: AtomicUsize,
+    /// Live `Receiver` handles. When it drops to zero every send fails.
+    receivers: AtomicUsize,
+    /// Bumped (under the lock) on each state change; read without it by select.
+    version: AtomicU64,
+    /// Mirror of `closed || rx_gone` for lock-free `is_closed`.
+    closed_flag: AtomicBool,
+    /// Run once when the last receiver goes (a timer feeding this channel cancels itself).
+    on_receivers_gone: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+pub(crate) struct Inner<T> {
+    buf: VecDeque<T>,
+    closed: bool,
+    rx_gone: bool,
+    senders_q: VecDeque<Entry<T>>,
+    receivers_q: VecDeque<Entry<T>>,
+}
+
+/// Default number of slots reserved up front; larger buffers grow as they fill, so a
+/// huge capacity costs nothing until it is used.
+const EAGER_SLOTS: usize = 64;
+
+impl<T> Chan<T> {
+    /// A channel of capacity `cap` (`None` = unbounded) with the given handle counts.
+    pub(crate) fn new(cap: Option<usize>, senders: usize, receivers: usize) -> Chan<T> {
+        let (cap, unbounded) = match cap {
+            Some(c) => {
+                let bytes = c.checked_mul(std::mem::size_of::<T>());
+                if bytes.map_or(true, |b| b > isize::MAX as usize) {
+                    panic!(
+                        "gochan::bounded: capacity {c} of {}-byte values is out of range \
+                         (Go: makechan: size out of range)",
+                        std::mem::size_of::<T>()
+                    );
+                }
+                (c, false)
+            }
+            None => (0, true),
+        };
+        let reserve = if unbounded { 0 } else { cap.min(EAGER_SLOTS) };
+        Chan {
+            inner: Mutex::new(Inner {
+                buf: VecDeque::with_capacity(reserve),
+                closed: false,
+                rx_gone: false,
+                senders_q: VecDeque::new(),
+                receivers_q: VecDeque::new(),
+            }),
+            cap,
+            unbounded,
+            senders: AtomicUsize::new(senders),
+            receivers: AtomicUsize::new(receivers),
+            version: AtomicU64::new(0),
+            closed_flag: AtomicBool::new(false),
+            on_receivers_gone: Mutex::new(None),
+        }
+    }
+
+    /// Registers a hook run when the last receiver is dropped.
+    pub(crate) fn set_on_receivers_gone(&self, f: Box<dyn FnOnce() + Send>) {
+        *self.on_receivers_gone.lock() = Some(f);
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+        self.inner.lock()
+    }
+
+    fn bump(&self) {
+        // Written under the lock only, so a plain load+store is race free.
+        let v = self.version.load(Ordering::Relaxed);
+        self.version.store(v + 1, Ordering::Release);
+    }
+
+    /// The change counter (see the module invariants).
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// `Some(cap)` for bounded channels.
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        (!self.unbounded).then_some(self.cap)
+    }
+
+    fn has_room(&self, inner: &Inner<T>) -> bool {
+        self.unbounded || inner.buf.len() < self.cap
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().buf.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        !self.has_room(&self.lock())
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed_flag.load(Ordering::Acquire)
+    }
+
+    /// Tries to send without blocking, with the lock held. On success, returns the waiter
+    /// to wake (if a receiver was waiting). `me` is the caller's own select waiter: its
+    /// entries are skipped (no self-pairing).
+    pub(crate) fn try_send_locked(
+        &self,
+        inner: &mut Inner<T>,
+        mut value: T,
+        me: Option<&Waiter>,
+    ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
+        if inner.closed || inner.rx_gone {
+            return Err(TrySendError::Closed(value));
+        }
+        while let Some(entry) = pop_first(&mut inner.receivers_q, me) {
+            self.bump();
+            match entry.deliver(value) {
+                Ok(()) => return Ok(Some(entry.packet)),
+                Err(v) => value = v,
+            }
+        }
+        if self.has_room(inner) {
+            inner.buf.push_back(value);
+            self.bump();
+            Ok(None)
+        } else {
+            Err(TrySendError::Full(value))
+        }
+    }
+
+    /// Tries to receive without blocking, with the lock held. Go's `recv`: take the head
+    /// of the buffer and move the first waiting sender's value in behind it, or take
+    /// straight from a waiting sender when there is no buffer.
+    pub(crate) fn try_recv_locked(
+        &self,
+        inner: &mut Inner<T>,
+        me: Option<&Waiter>,
+    ) -> Result<(T, Option<WakeHandle<T>>), TryRecvError> {
+        if let Some(v) = inner.buf.pop_front() {
+            self.bump();
+            let mut wake = None;
+            if self.has_room(inner) {
+                while let Some(entry) = pop_first(&mut inner.senders_q, me) {
+                    if let Some(sv) = entry.claim() {
+                        inner.buf.push_back(sv);
+                        wake = Some(entry.packet);
+                        break;
+                    }
+                }
+            }
+            return Ok((v, wake));
+        }
+        while let Some(entry) = pop_first(&mut inner.senders_q, me) {
+            self.bump();
+            if let Some(v) = entry.claim() {
+                return Ok((v, Some(entry.packet)));
+            }
+        }
+        if inner.closed {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    /// Non-blocking send from inside the crate (timers), waking a receiver if one waits.
+    pub(crate) fn try_send_now(&self, value: T) -> Result<(), TrySendError<T>> {
+        let mut inner = self.lock();
+        let wake = self.try_send_locked(&mut inner, value, None)?;
+        drop(inner);
+        if let Some(p) = wake {
+            p.waiter().wake();
+        }
+        Ok(())
+    }
+
+    /// Non-blocking receive from inside the crate (a timer draining a stale value).
+    pub(crate) fn try_recv_now(&self) -> Result<T, TryRecvError> {
+        let mut inner = self.lock();
+        let (v, wake) = self.try_recv_locked(&mut inner, None)?;
+        drop(inner);
+        if let Some(p) = wake {
+            p.waiter().wake();
+        }
+        Ok(v)
+    }
+
+    /// Whether a send by `me` could complete now (used when registering a select arm).
+    pub(crate) fn send_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
+        inner.closed
+            || inner.rx_gone
+            || inner.receivers_q.iter().any(|e| !is_mine(e, me) && e.is_live())
+            || self.has_room(inner)
+    }
+
+    /// Whether a receive by `me` could complete now.
+    pub(crate) fn recv_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
+        inner.closed
+            || !inner.buf.is_empty()
+            || inner.senders_q.iter().any(|e| !is_mine(e, me) && e.is_live())
+    }
+
+    /// Queues a waiting sender; its value is in `packet`'s slot.
+    pub(crate) fn push_sender(&self, inner: &mut Inner<T>, packet: Arc<Packet<T>>, arm: usize) {
+        debug_assert!(!inner.closed && !inner.rx_gone);
+        inner.senders_q.push_back(Entry { packet, arm });
+        self.bump();
+    }
+
+    /// Queues a waiting receiver.
+    pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, packet: Arc<Packet<T>>, arm: usize) {
+        debug_assert!(!inner.closed);
+        inner.receivers_q.push_back(Entry { packet, arm });
+        self.bump();
+    }
+
+    /// Removes a sender entry registered with `packet` (after an abort). It may already be
+    /// gone (popped as stale, or completed).
+    pub(crate) fn remove_sender(&self, packet: &Arc<Packet<T>>) {
+        let mut inner = self.lock();
+        if let Some(i) = inner.senders_q.iter().position(|e| e.is_packet(packet)) {
+            inner.senders_q.remove(i);
+            self.bump();
+        }
+    }
+
+    /// Removes a receiver entry registered with `packet`.
+    pub(crate) fn remove_receiver(&self, packet: &Arc<Packet<T>>) {
+        let mut inner = self.lock();
+        if let Some(i) = inner.receivers_q.iter().position(|e| e.is_packet(packet)) {
+            inner.receivers_q.remove(i);
+            self.bump();
+        }
+    }
+
+    /// Puts back a value that was handed to a receive future dropped before it could
+    /// return it: to the next waiting receiver, else to the front of the buffer. Never
+    /// drops it (unless every receiver is gone, when nobody could ever read it).
+    pub(crate) fn give_back(&self, mut value: T) {
+        let mut inner = self.lock();
+        if inner.rx_gone {
+            drop(inner);
+            drop(value);
+            return;
+        }
+        while let Some(entry) = pop_first(&mut inner.receivers_q, None) {
+            match entry.deliver(value) {
+                Ok(()) => {
+                    self.bump();
+                    drop(inner);
+                    entry.packet.waiter().wake();
+                    return;
+                }
+                Err(v) => value = v,
+            }
+        }
+        inner.buf.push_front(value);
+        self.bump();
+    }
+
+    /// Closes the channel: waiting receivers complete with "closed", waiting senders fail
+    /// with their values still in their slots. Returns `false` if it was already closed.
+    pub(crate) fn close(&self) -> bool {
+        let mut inner = self.lock();
+        if inner.closed {
+            return false;
+        }
+        inner.closed = true;
+        self.closed_flag.store(true, Ordering::Release);
+        let wake = drain_closing(&mut inner);
+        self.bump();
+        drop(inner);
+        for p in wake {
+            p.waiter().wake();
+        }
+        true
+    }
+
+    /// A `Sender` handle was cloned.
+    pub(crate) fn acquire_sender(&self) {
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A `Receiver` handle was cloned.
+    pub(crate) fn acquire_receiver(&self) {
+        self.receivers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A `Sender` handle was dropped; the last one closes the channel.
+    pub(crate) fn release_sender(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
+    }
+
+    /// A `Receiver` handle was dropped; after the last one, every waiting and future
+    /// send fails with its value, and buffered values are dropped (outside the lock).
+    pub(crate) fn release_receiver(&self) {
+        if self.receivers.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.rx_gone = true;
+        self.closed_flag.store(true, Ordering::Release);
+        let buf = std::mem::take(&mut inner.buf);
+        let mut wake = Vec::new();
+        for e in inner.senders_q.drain(..) {
+            if e.close() {
+                wake.push(e.packet);
+            }
+        }
+        self.bump();
+        drop(inner);
+        for p in wake {
+            p.waiter().wake();
+        }
+        drop(buf);
+        let hook = self.on_receivers_gone.lock().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+fn is_mine<T>(e: &Entry<T>, me: Option<&Waiter>) -> bool {
+    me.is_some_and(|w| e.is_of(w))
+}
+
+/// Pops the first entry not belonging to `me` (FIFO among the others).
+fn pop_first<T>(q: &mut VecDeque<Entry<T>>, me: Option<&Waiter>) -> Option<Entry<T>> {
+    match me {
+        None => q.pop_front(),
+        Some(w) => {
+            let i = q.iter().position(|e| !e.is_of(w))?;
+            q.remove(i)
+        }
+    }
+}
+
+/// Completes every queued entry with "closed"; returns the packets to wake.
+fn drain_closing<T>(inner: &mut Inner<T>) -> Vec<Arc<Packet<T>>> {
+    let mut wake = Vec::with_capacity(inner.receivers_q.len() + inner.senders_q.len());
+    for e in inner.receivers_q.drain(..).chain(inner.senders_q.drain(..)) {
+        if e.close() {
+            wake.push(e.packet);
+        }
+    }
+    wake
+}
+
+impl<T> std::fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Chan")
+            .field("len", &inner.buf.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &inner.closed)
+            .field("waiting_senders", &inner.senders_q.len())
+            .field("waiting_receivers", &inner.receivers_q.len())
+            .finish()
+    }
+}

@@ -1,0 +1,80 @@
+//! Channels with Go's semantics for threads and async tasks alike.
+//!
+//! One engine (`core`, after Go's `hchan`) serves all three flavors: unbuffered
+//! (`bounded(0)`, a rendezvous), buffered (`bounded(n)`) and `unbounded()`. A blocked party
+//! is a [waiter](waiter) (a parked thread or a task's `Waker`) in the channel's FIFO queue,
+//! so a thread can send to a task and back.
+//!
+//! ```
+//! let (tx, rx) = gochan::bounded(0);
+//! std::thread::spawn(move || {
+//!     for i in 0..3 { tx.send(i).unwrap(); }
+//! }); // dropping the last sender closes the channel
+//! assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
+//! ```
+
+pub(crate) mod core;
+mod error;
+mod receiver;
+mod sender;
+pub(crate) mod waiter;
+
+use std::sync::Arc;
+
+pub use error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use receiver::{IntoIter, IntoStream, Iter, Receiver, RecvFuture, RecvStream, TryIter};
+pub use sender::{SendFuture, Sender};
+
+use self::core::Chan;
+
+/// Creates a channel that buffers up to `cap` values. `cap == 0` is Go's unbuffered
+/// channel: a send completes only when a receiver takes the value.
+///
+/// The buffer grows as it fills, so a large capacity costs nothing until used.
+///
+/// # Panics
+/// If `cap * size_of::<T>()` exceeds `isize::MAX` bytes (Go: `makechan: size out of
+/// range`). Zero-sized types accept any capacity.
+///
+/// ```
+/// let (tx, rx) = gochan::bounded(2);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// assert!(tx.try_send(3).is_err()); // full
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(Some(cap), 1, 1));
+    (Sender::from_chan(chan.clone()), Receiver::from_chan(chan))
+}
+
+/// Creates a channel with an unlimited buffer: sends never block.
+///
+/// ```
+/// let (tx, rx) = gochan::unbounded();
+/// for i in 0..1000 { tx.send(i).unwrap(); }
+/// assert_eq!(rx.len(), 1000);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(None, 1, 1));
+    (Sender::from_chan(chan.clone()), Receiver::from_chan(chan))
+}
+
+/// A receiver that is never ready: Go's nil channel. `recv` blocks forever, `try_recv`
+/// is always `Empty`, and in a select its arm is never chosen.
+///
+/// ```
+/// let rx = gochan::never::<i32>();
+/// assert!(rx.try_recv().unwrap_err().is_empty());
+/// ```
+pub fn never<T>() -> Receiver<T> {
+    internal(0).1
+}
+
+/// A channel with no `Sender` handle: it stays open until [`Chan::close`] is called on
+/// the returned engine (contexts' done channels, timers' channels).
+pub(crate) fn internal<T>(cap: usize) -> (Arc<Chan<T>>, Receiver<T>) {
+    // One sender count that no handle owns: only an explicit close ends it.
+    let chan = Arc::new(Chan::new(Some(cap), 1, 1));
+    (chan.clone(), Receiver::from_chan(chan))
+}

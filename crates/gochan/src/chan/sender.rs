@@ -1,0 +1,321 @@
+//! The sending half of a channel, blocking and async.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::core::Chan;
+use super::error::{SendError, SendTimeoutError, TrySendError};
+use super::waiter::{Outcome, Packet, Waiter};
+
+/// The sending half of a channel. Clone it for more producers; dropping the last one
+/// closes the channel (like Go's `close`).
+///
+/// ```
+/// let (tx, rx) = gochan::bounded(1);
+/// let tx2 = tx.clone();
+/// std::thread::spawn(move || tx2.send("hi").unwrap());
+/// assert_eq!(rx.recv(), Ok("hi"));
+/// ```
+pub struct Sender<T> {
+    pub(crate) chan: Arc<Chan<T>>,
+}
+
+impl<T> Sender<T> {
+    pub(crate) fn from_chan(chan: Arc<Chan<T>>) -> Sender<T> {
+        Sender { chan }
+    }
+
+    /// Sends `value`, blocking until a receiver takes it (unbuffered) or it fits in the
+    /// buffer. Waiting senders are served in FIFO order.
+    ///
+    /// Fails, giving the value back, if the channel is closed or every receiver is gone,
+    /// including when that happens while this call waits (where Go would panic or block
+    /// forever).
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded(0);
+    /// let h = std::thread::spawn(move || rx.recv().unwrap());
+    /// tx.send(5).unwrap();
+    /// assert_eq!(h.join().unwrap(), 5);
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.send_until(value, None).map_err(|e| SendError(e.into_inner()))
+    }
+
+    /// Sends without blocking: `Full(value)` if it would block, `Closed(value)` if the
+    /// channel is closed or every receiver is gone.
+    ///
+    /// ```
+    /// use gochan::TrySendError;
+    /// let (tx, rx) = gochan::bounded(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let mut inner = self.chan.lock();
+        let wake = self.chan.try_send_locked(&mut inner, value, None)?;
+        drop(inner);
+        if let Some(p) = wake {
+            p.waiter().wake();
+        }
+        Ok(())
+    }
+
+    /// Like [`Sender::send`], but gives up after `timeout` with `Timeout(value)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, _rx) = gochan::bounded(0);
+    /// assert!(tx.send_timeout(1, Duration::from_millis(10)).unwrap_err().is_timeout());
+    /// ```
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.send_until(value, Instant::now().checked_add(timeout))
+    }
+
+    /// Like [`Sender::send`], but gives up at `deadline` with `Timeout(value)`. A deadline
+    /// in the past still completes a send that is ready at once.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// let (tx, rx) = gochan::bounded(1);
+    /// tx.send_deadline(1, Instant::now()).unwrap();
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// ```
+    pub fn send_deadline(&self, value: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.send_until(value, Some(deadline))
+    }
+
+    fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut inner = self.chan.lock();
+        let value = match self.chan.try_send_locked(&mut inner, value, None) {
+            Ok(wake) => {
+                drop(inner);
+                if let Some(p) = wake {
+                    p.waiter().wake();
+                }
+                return Ok(());
+            }
+            Err(TrySendError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
+            Err(TrySendError::Full(v)) => v,
+        };
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Err(SendTimeoutError::Timeout(value));
+        }
+        let packet = Arc::new(Packet::own(Waiter::for_thread(), Some(value)));
+        self.chan.push_sender(&mut inner, packet.clone(), 0);
+        drop(inner);
+        match packet.waiter().wait(deadline) {
+            Outcome::Selected { closed: false, .. } => Ok(()),
+            Outcome::Selected { closed: true, .. } => Err(SendTimeoutError::Closed(
+                packet.take().expect("a failed send keeps its value"),
+            )),
+            Outcome::Aborted => {
+                self.chan.remove_sender(&packet);
+                Err(SendTimeoutError::Timeout(
+                    packet.take().expect("an aborted send keeps its value"),
+                ))
+            }
+            Outcome::Waiting => unreachable!("wait returns a decided outcome"),
+        }
+    }
+
+    /// Sends from async code: a future that completes when the value is delivered.
+    ///
+    /// # Cancel safety
+    /// Dropping the future before it completes never delivers the value: the value is
+    /// taken back out of the channel's queue and dropped with the future. Once the future
+    /// has returned `Ready`, the outcome is final.
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded(0);
+    /// let t = std::thread::spawn(move || rx.recv().unwrap());
+    /// futures::executor::block_on(tx.send_async(9)).unwrap();
+    /// assert_eq!(t.join().unwrap(), 9);
+    /// ```
+    pub fn send_async(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            chan: &self.chan,
+            value: Some(value),
+            packet: None,
+        }
+    }
+
+    /// Closes the channel, like Go's `close(ch)`: receivers drain what is buffered and then
+    /// see `Err`; every blocked sender fails with its value back. Returns `true` for the
+    /// call that closed it and `false` if it was already closed (where Go panics).
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded(2);
+    /// tx.send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(!tx.close());
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// assert!(rx.recv().is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// Number of buffered values.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded(3);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Whether no value is buffered.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded::<u8>(3);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the buffer is full (always true for an unbuffered channel).
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded::<u8>(0);
+    /// assert!(tx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.chan.is_full()
+    }
+
+    /// The capacity; `None` for an unbounded channel.
+    ///
+    /// ```
+    /// assert_eq!(gochan::bounded::<u8>(4).0.capacity(), Some(4));
+    /// assert_eq!(gochan::unbounded::<u8>().0.capacity(), None);
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+
+    /// Whether a send would fail: the channel is closed or every receiver is gone.
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::unbounded::<u8>();
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Whether both handles belong to the same channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::unbounded::<u8>();
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.acquire_sender();
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.release_sender();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").field("chan", &*self.chan).finish()
+    }
+}
+
+/// The future of [`Sender::send_async`].
+///
+/// # Cancel safety
+/// Dropping it before completion never delivers its value: the queued entry is removed
+/// and the value dropped with the future.
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, T> {
+    chan: &'a Arc<Chan<T>>,
+    value: Option<T>,
+    packet: Option<Arc<Packet<T>>>,
+}
+
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Some(p) = &this.packet {
+            p.waiter().set_waker(cx.waker());
+            return match p.waiter().outcome() {
+                Outcome::Waiting => Poll::Pending,
+                Outcome::Selected { closed, .. } => {
+                    let p = this.packet.take().expect("checked above");
+                    if closed {
+                        Poll::Ready(Err(SendError(p.take().expect("value given back"))))
+                    } else {
+                        Poll::Ready(Ok(()))
+                    }
+                }
+                Outcome::Aborted => unreachable!("only the future itself aborts"),
+            };
+        }
+        let value = this.value.take().expect("SendFuture polled after completion");
+        let mut inner = this.chan.lock();
+        match this.chan.try_send_locked(&mut inner, value, None) {
+            Ok(wake) => {
+                drop(inner);
+                if let Some(p) = wake {
+                    p.waiter().wake();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                let p = Arc::new(Packet::own(Waiter::for_task(cx.waker()), Some(v)));
+                this.chan.push_sender(&mut inner, p.clone(), 0);
+                this.packet = Some(p);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(p) = self.packet.take() {
+            if p.waiter().try_abort().is_ok() {
+                self.chan.remove_sender(&p);
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.packet.is_some())
+            .finish()
+    }
+}

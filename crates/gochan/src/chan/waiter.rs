@@ -1,0 +1,339 @@
+//! Waiters: the one mechanism behind every blocking operation and every select.
+//!
+//! A [`Waiter`] stands for one blocking call (a `send`, a `recv`, or a whole select with
+//! many arms). Its fate is decided by a single compare-and-swap on `state`:
+//!
+//! ```text
+//!   WAITING ──CAS by a completer──▶ SELECTED(arm, closed?)
+//!      │
+//!      └────CAS by the owner──────▶ ABORTED   (timeout, future dropped, select retry)
+//! ```
+//!
+//! Exactly one of those two transitions succeeds, and the state never changes again.
+//! That is what makes a select perform exactly one operation: every arm's entry points
+//! at the same waiter, and only the party whose CAS wins may move a value.
+//!
+//! Each arm owns a [`Packet`]: the waiter plus a value slot. A waiting receiver's slot is
+//! where a completer drops the value it hands over; a waiting sender's slot holds the
+//! value it offers (taken eagerly, as Go does). The slot protocol:
+//! - recv entry: the completer puts the value in the slot, *then* CASes the waiter. On a
+//!   failed CAS it takes the value back. The owner reads the slot only after seeing
+//!   `SELECTED(its arm)`, so it always finds the value there.
+//! - send entry: the completer CASes first and only then takes the value. On
+//!   `SELECTED(arm, closed)` (or `ABORTED`) the value stays for the owner to take back.
+//!
+//! Signals: a parked thread or a task's `Waker`, chosen at construction; the same channel
+//! queues hold both kinds, so threads and tasks talk to each other freely.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::thread::{self, Thread};
+use std::time::Instant;
+
+use crossbeam_utils::Backoff;
+use parking_lot::Mutex;
+
+/// The waiter has not been decided yet.
+pub(crate) const WAITING: usize = 0;
+/// The owner gave up (timeout, drop, or select retry).
+pub(crate) const ABORTED: usize = 1;
+
+/// The decided outcome of a waiter, as read from its state word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Nobody decided yet.
+    Waiting,
+    /// The owner aborted.
+    Aborted,
+    /// A completer chose arm `arm`; `closed` means the channel was closed (a receive got
+    /// no value, a send's value is still in its slot).
+    Selected {
+        /// The arm index chosen.
+        arm: usize,
+        /// Whether the operation completed by the channel closing.
+        closed: bool,
+    },
+}
+
+fn encode(arm: usize, closed: bool) -> usize {
+    2 + arm * 2 + closed as usize
+}
+
+fn decode(state: usize) -> Outcome {
+    match state {
+        WAITING => Outcome::Waiting,
+        ABORTED => Outcome::Aborted,
+        s => Outcome::Selected {
+            arm: (s - 2) / 2,
+            closed: (s - 2) % 2 == 1,
+        },
+    }
+}
+
+/// How a waiter is woken.
+enum Signal {
+    /// A blocked OS thread: `unpark` it.
+    Thread(Thread),
+    /// An async task: wake its latest `Waker` (replaced on every poll).
+    Task(Mutex<Option<Waker>>),
+}
+
+/// One blocking call's decision point. Invariant: `state` moves at most once away from
+/// `WAITING`, and only by [`Waiter::try_select`] or [`Waiter::try_abort`].
+pub(crate) struct Waiter {
+    state: AtomicUsize,
+    signal: Signal,
+}
+
+impl std::fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiter")
+            .field("outcome", &self.outcome())
+            .finish()
+    }
+}
+
+impl Waiter {
+    /// A waiter that parks the current thread.
+    pub(crate) fn for_thread() -> Waiter {
+        Waiter {
+            state: AtomicUsize::new(WAITING),
+            signal: Signal::Thread(thread::current()),
+        }
+    }
+
+    /// A waiter that wakes a task; the waker is installed by [`Waiter::set_waker`].
+    pub(crate) fn for_task(waker: &Waker) -> Waiter {
+        Waiter {
+            state: AtomicUsize::new(WAITING),
+            signal: Signal::Task(Mutex::new(Some(waker.clone()))),
+        }
+    }
+
+    /// The current outcome (acquire: a `Selected` outcome makes the slot contents visible).
+    pub(crate) fn outcome(&self) -> Outcome {
+        decode(self.state.load(Ordering::Acquire))
+    }
+
+    /// Tries to decide this waiter for `arm`. Only a completer holding the lock of the
+    /// channel the entry sits in may call this. Returns `false` if already decided.
+    pub(crate) fn try_select(&self, arm: usize, closed: bool) -> bool {
+        self.state
+            .compare_exchange(WAITING, encode(arm, closed), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The owner gives up. `Err(outcome)` if a completer decided first.
+    pub(crate) fn try_abort(&self) -> Result<(), Outcome> {
+        self.state
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(decode)
+    }
+
+    /// Wakes the owner. Called by a completer after it released the channel lock.
+    pub(crate) fn wake(&self) {
+        match &self.signal {
+            Signal::Thread(t) => t.unpark(),
+            Signal::Task(w) => {
+                let waker = w.lock().take();
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+        }
+    }
+
+    /// Installs the waker of the task polling now. The caller must read
+    /// [`Waiter::outcome`] *after* this call before returning `Pending`.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        if let Signal::Task(w) = &self.signal {
+            let mut slot = w.lock();
+            match &*slot {
+                Some(old) if old.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Blocks the current (owning) thread until the waiter is decided or `deadline`
+    /// passes, in which case it aborts. Spins briefly first: when the partner is running
+    /// on another core a hand-off usually lands within a microsecond, far cheaper than a
+    /// park/unpark round trip. The spin is bounded, so nobody burns a core for a partner
+    /// that is not coming.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Outcome {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            let o = self.outcome();
+            if o != Outcome::Waiting {
+                return o;
+            }
+            backoff.snooze();
+        }
+        loop {
+            let o = self.outcome();
+            if o != Outcome::Waiting {
+                return o;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return match self.try_abort() {
+                            Ok(()) => Outcome::Aborted,
+                            Err(o) => o,
+                        };
+                    }
+                    thread::park_timeout(d - now);
+                }
+            }
+        }
+    }
+}
+
+/// One arm of one blocking call: the shared waiter and this arm's value slot.
+pub(crate) struct Packet<T> {
+    waiter: WaiterRef,
+    slot: Mutex<Option<T>>,
+}
+
+/// A packet either owns its waiter (a plain send/recv: one allocation) or shares it with
+/// the other arms of a select.
+enum WaiterRef {
+    Own(Waiter),
+    Shared(Arc<Waiter>),
+}
+
+impl<T> std::fmt::Debug for Packet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Packet")
+            .field("waiter", self.waiter())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Packet<T> {
+    /// A packet with its own waiter, holding `value` (a send) or nothing (a receive).
+    pub(crate) fn own(waiter: Waiter, value: Option<T>) -> Packet<T> {
+        Packet {
+            waiter: WaiterRef::Own(waiter),
+            slot: Mutex::new(value),
+        }
+    }
+
+    /// A packet for one arm of a select sharing `waiter`.
+    pub(crate) fn shared(waiter: Arc<Waiter>, value: Option<T>) -> Packet<T> {
+        Packet {
+            waiter: WaiterRef::Shared(waiter),
+            slot: Mutex::new(value),
+        }
+    }
+
+    /// The waiter deciding this packet.
+    pub(crate) fn waiter(&self) -> &Waiter {
+        match &self.waiter {
+            WaiterRef::Own(w) => w,
+            WaiterRef::Shared(w) => w,
+        }
+    }
+
+    /// Takes the slot's value (the received value, or a send's value given back).
+    pub(crate) fn take(&self) -> Option<T> {
+        self.slot.lock().take()
+    }
+}
+
+/// An entry in a channel's queue of waiting senders or receivers.
+pub(crate) struct Entry<T> {
+    pub(crate) packet: Arc<Packet<T>>,
+    pub(crate) arm: usize,
+}
+
+impl<T> Entry<T> {
+    /// Whether this entry belongs to `waiter` (a select must not pair with itself).
+    pub(crate) fn is_of(&self, waiter: *const Waiter) -> bool {
+        std::ptr::eq(self.packet.waiter(), waiter)
+    }
+
+    /// Whether this entry is the one registered with `packet`.
+    pub(crate) fn is_packet(&self, packet: &Arc<Packet<T>>) -> bool {
+        Arc::ptr_eq(&self.packet, packet)
+    }
+
+    /// Hands `value` to this waiting receiver. `Err(value)` if the entry is stale (its
+    /// waiter was already decided).
+    pub(crate) fn deliver(&self, value: T) -> Result<(), T> {
+        let mut slot = self.packet.slot.lock();
+        *slot = Some(value);
+        if self.packet.waiter().try_select(self.arm, false) {
+            Ok(())
+        } else {
+            Err(slot.take().expect("slot holds the value just put"))
+        }
+    }
+
+    /// Takes the value offered by this waiting sender. `None` if the entry is stale.
+    pub(crate) fn claim(&self) -> Option<T> {
+        if self.packet.waiter().try_select(self.arm, false) {
+            let v = self.packet.take();
+            debug_assert!(v.is_some(), "a waiting sender's slot holds its value");
+            v
+        } else {
+            None
+        }
+    }
+
+    /// Completes this entry with "closed". Returns `false` if the entry is stale.
+    pub(crate) fn close(&self) -> bool {
+        self.packet.waiter().try_select(self.arm, true)
+    }
+
+    /// Whether the entry's waiter is still undecided.
+    pub(crate) fn is_live(&self) -> bool {
+        self.packet.waiter().outcome() == Outcome::Waiting
+    }
+}
+
+/// A waiter to wake once the channel lock is released.
+pub(crate) type WakeHandle<T> = Arc<Packet<T>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_moves_once() {
+        let w = Waiter::for_thread();
+        assert!(w.try_select(3, false));
+        assert!(!w.try_select(1, true));
+        assert_eq!(
+            w.try_abort(),
+            Err(Outcome::Selected {
+                arm: 3,
+                closed: false
+            })
+        );
+        let w = Waiter::for_thread();
+        assert_eq!(w.try_abort(), Ok(()));
+        assert!(!w.try_select(0, false));
+        assert_eq!(w.outcome(), Outcome::Aborted);
+    }
+
+    #[test]
+    fn encode_roundtrip() {
+        for arm in [0, 1, 7, 1000] {
+            for closed in [false, true] {
+                assert_eq!(decode(encode(arm, closed)), Outcome::Selected { arm, closed });
+            }
+        }
+    }
+
+    #[test]
+    fn wait_times_out_and_aborts() {
+        let w = Waiter::for_thread();
+        let o = w.wait(Some(Instant::now() + std::time::Duration::from_millis(5)));
+        assert_eq!(o, Outcome::Aborted);
+    }
+}

@@ -1,0 +1,286 @@
+//! Select arms: one typed receive or send operation that the select engine drives through
+//! a type-erased [`Arm`] trait object.
+//!
+//! An arm's life in one select round: `try_complete` (non-blocking attempt), or
+//! `register` (an entry in the channel's queue sharing the select's waiter), then exactly
+//! one of `on_selected` (a counterpart completed this arm), `unregister` (another arm won,
+//! or the select gave up), or `on_abandoned` (an async select dropped after this arm was
+//! chosen). A send arm that is not chosen keeps its value.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::chan::core::Chan;
+use crate::chan::waiter::{Packet, Waiter};
+use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
+
+/// The select's shared waiter, handed to each arm as it registers.
+#[doc(hidden)]
+pub struct Token {
+    pub(crate) waiter: Arc<Waiter>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.waiter.fmt(f)
+    }
+}
+
+/// Which operation an arm performs (used to check the type of a dynamic select's arm).
+#[doc(hidden)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// A receive.
+    Recv,
+    /// A send.
+    Send,
+}
+
+/// One operation of a select, type-erased. Implemented by [`RecvArm`] and [`SendArm`];
+/// public only for the macros.
+#[doc(hidden)]
+pub trait Arm {
+    /// The channel's change counter.
+    fn version(&self) -> u64;
+    /// Attempts the operation without blocking; `true` if it completed (result stored).
+    fn try_complete(&mut self) -> bool;
+    /// Queues this arm as `index` of the select owning `token`. Returns `false` without
+    /// queuing if the operation is ready right now.
+    fn register(&mut self, token: &Token, index: usize) -> bool;
+    /// Removes the queued entry (the select's waiter is decided elsewhere or aborted). A
+    /// send arm gets its value back.
+    fn unregister(&mut self);
+    /// A counterpart chose this arm; collect the outcome.
+    fn on_selected(&mut self, closed: bool);
+    /// An async select chose this arm but was dropped before returning: give a received
+    /// value back to the channel.
+    fn on_abandoned(&mut self, closed: bool);
+    /// Channel identity and kind, for the dynamic select's typed accessors.
+    fn identity(&self) -> (*const (), Kind);
+}
+
+/// A receive arm.
+#[doc(hidden)]
+pub struct RecvArm<'a, T> {
+    chan: &'a Chan<T>,
+    packet: Option<Arc<Packet<T>>>,
+    result: Option<Result<T, RecvError>>,
+}
+
+impl<'a, T> RecvArm<'a, T> {
+    /// An arm receiving from `rx`.
+    pub fn new(rx: &'a Receiver<T>) -> Self {
+        RecvArm {
+            chan: &rx.chan,
+            packet: None,
+            result: None,
+        }
+    }
+
+    /// The outcome of the operation, once chosen.
+    pub fn take(&mut self) -> Result<T, RecvError> {
+        self.result.take().expect("select arm taken twice or not chosen")
+    }
+}
+
+impl<T> Arm for RecvArm<'_, T> {
+    fn version(&self) -> u64 {
+        self.chan.version()
+    }
+
+    fn try_complete(&mut self) -> bool {
+        let mut inner = self.chan.lock();
+        match self.chan.try_recv_locked(&mut inner, None) {
+            Ok((v, wake)) => {
+                drop(inner);
+                if let Some(p) = wake {
+                    p.waiter().wake();
+                }
+                self.result = Some(Ok(v));
+                true
+            }
+            Err(TryRecvError::Closed) => {
+                self.result = Some(Err(RecvError));
+                true
+            }
+            Err(TryRecvError::Empty) => false,
+        }
+    }
+
+    fn register(&mut self, token: &Token, index: usize) -> bool {
+        let mut inner = self.chan.lock();
+        if self.chan.recv_ready(&inner, Some(&token.waiter)) {
+            return false;
+        }
+        let p = Arc::new(Packet::shared(token.waiter.clone(), None));
+        self.chan.push_receiver(&mut inner, p.clone(), index);
+        self.packet = Some(p);
+        true
+    }
+
+    fn unregister(&mut self) {
+        if let Some(p) = self.packet.take() {
+            self.chan.remove_receiver(&p);
+        }
+    }
+
+    fn on_selected(&mut self, closed: bool) {
+        let p = self.packet.take().expect("a chosen arm was registered");
+        self.result = Some(if closed {
+            Err(RecvError)
+        } else {
+            Ok(p.take().expect("a chosen receive holds its value"))
+        });
+    }
+
+    fn on_abandoned(&mut self, closed: bool) {
+        if let Some(p) = self.packet.take() {
+            if !closed {
+                if let Some(v) = p.take() {
+                    self.chan.give_back(v);
+                }
+            }
+        }
+    }
+
+    fn identity(&self) -> (*const (), Kind) {
+        (self.chan as *const Chan<T> as *const (), Kind::Recv)
+    }
+}
+
+impl<T> Drop for RecvArm<'_, T> {
+    fn drop(&mut self) {
+        // Only reached with a packet if a select was torn down abnormally (a panic).
+        if let Some(p) = self.packet.take() {
+            if p.waiter().try_abort().is_ok() {
+                self.chan.remove_receiver(&p);
+            } else if let Some(v) = p.take() {
+                self.chan.give_back(v);
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for RecvArm<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvArm").finish_non_exhaustive()
+    }
+}
+
+/// A send arm; its value is taken eagerly (Go evaluates it before selecting).
+#[doc(hidden)]
+pub struct SendArm<'a, T> {
+    chan: &'a Chan<T>,
+    value: Option<T>,
+    packet: Option<Arc<Packet<T>>>,
+    result: Option<Result<(), SendError<T>>>,
+}
+
+impl<'a, T> SendArm<'a, T> {
+    /// An arm sending `value` on `tx`.
+    pub fn new(tx: &'a Sender<T>, value: T) -> Self {
+        SendArm {
+            chan: &tx.chan,
+            value: Some(value),
+            packet: None,
+            result: None,
+        }
+    }
+
+    /// The outcome of the operation, once chosen.
+    pub fn take(&mut self) -> Result<(), SendError<T>> {
+        self.result.take().expect("select arm taken twice or not chosen")
+    }
+
+    /// The value of an arm that was not chosen.
+    pub fn into_value(mut self) -> Option<T> {
+        self.value.take()
+    }
+}
+
+impl<T> Arm for SendArm<'_, T> {
+    fn version(&self) -> u64 {
+        self.chan.version()
+    }
+
+    fn try_complete(&mut self) -> bool {
+        let Some(value) = self.value.take() else {
+            return false;
+        };
+        let mut inner = self.chan.lock();
+        match self.chan.try_send_locked(&mut inner, value, None) {
+            Ok(wake) => {
+                drop(inner);
+                if let Some(p) = wake {
+                    p.waiter().wake();
+                }
+                self.result = Some(Ok(()));
+                true
+            }
+            Err(TrySendError::Closed(v)) => {
+                self.result = Some(Err(SendError(v)));
+                true
+            }
+            Err(TrySendError::Full(v)) => {
+                self.value = Some(v);
+                false
+            }
+        }
+    }
+
+    fn register(&mut self, token: &Token, index: usize) -> bool {
+        if self.value.is_none() {
+            return true; // spent by an earlier select: never ready again
+        }
+        let mut inner = self.chan.lock();
+        if self.chan.send_ready(&inner, Some(&token.waiter)) {
+            return false;
+        }
+        let p = Arc::new(Packet::shared(token.waiter.clone(), self.value.take()));
+        self.chan.push_sender(&mut inner, p.clone(), index);
+        self.packet = Some(p);
+        true
+    }
+
+    fn unregister(&mut self) {
+        if let Some(p) = self.packet.take() {
+            self.chan.remove_sender(&p);
+            self.value = p.take();
+        }
+    }
+
+    fn on_selected(&mut self, closed: bool) {
+        let p = self.packet.take().expect("a chosen arm was registered");
+        self.result = Some(if closed {
+            Err(SendError(p.take().expect("a failed send keeps its value")))
+        } else {
+            Ok(())
+        });
+    }
+
+    fn on_abandoned(&mut self, _closed: bool) {
+        if let Some(p) = self.packet.take() {
+            self.value = p.take();
+        }
+    }
+
+    fn identity(&self) -> (*const (), Kind) {
+        (self.chan as *const Chan<T> as *const (), Kind::Send)
+    }
+}
+
+impl<T> Drop for SendArm<'_, T> {
+    fn drop(&mut self) {
+        if let Some(p) = self.packet.take() {
+            if p.waiter().try_abort().is_ok() {
+                self.chan.remove_sender(&p);
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendArm<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendArm").finish_non_exhaustive()
+    }
+}

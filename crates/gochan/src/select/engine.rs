@@ -1,0 +1,255 @@
+//! The select engine: drives a set of [`Arm`]s so that exactly one operation happens.
+//!
+//! One round:
+//! 1. **Try pass.** Attempt each arm without blocking, in a uniformly random order (Go's
+//!    `selectgo` shuffles the same way) or in source order when biased. For a
+//!    non-blocking select the pass must see every channel at one moment (Go's
+//!    TestNonblockSelectRace): it records each channel's change counter before the pass
+//!    and re-runs the pass if any counter moved.
+//! 2. **Register.** Queue an entry for each arm, all sharing one waiter, one channel lock
+//!    at a time. If a channel turns out to be ready while registering, abort the waiter
+//!    and start over (if the abort fails, a counterpart already chose an earlier arm).
+//! 3. **Wait** until a counterpart CASes the waiter to `Selected(arm)`, or the deadline
+//!    aborts it. The CAS is the commit: no other arm can complete afterwards.
+//! 4. **Unregister** every other arm (a send arm gets its value back).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use super::arm::{Arm, Token};
+use crate::chan::waiter::{Outcome, Waiter};
+
+/// How long a blocking select may wait.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    /// Wait as long as it takes.
+    Block,
+    /// Do not wait at all (`default` arm).
+    NonBlock,
+    /// Wait until this instant.
+    Until(Instant),
+}
+
+impl Mode {
+    /// Wait at most `d` (a duration too large to represent waits forever).
+    pub fn timeout(d: std::time::Duration) -> Mode {
+        Instant::now().checked_add(d).map_or(Mode::Block, Mode::Until)
+    }
+}
+
+/// The order in which arms are tried: a fresh uniform shuffle, or source order.
+fn order(n: usize, biased: bool) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).collect();
+    if !biased {
+        for i in (1..n).rev() {
+            v.swap(i, fastrand::usize(..=i));
+        }
+    }
+    v
+}
+
+/// Step 1. `atomic` re-runs the pass until no channel changed during it.
+fn try_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &[usize], atomic: bool) -> Option<usize> {
+    let mut before = Vec::new();
+    loop {
+        if atomic {
+            before.clear();
+            before.extend(arms.iter().map(|a| a.version()));
+        }
+        for &i in order {
+            if arms[i].try_complete() {
+                return Some(i);
+            }
+        }
+        if !atomic || arms.iter().zip(&before).all(|(a, v)| a.version() == *v) {
+            return None;
+        }
+    }
+}
+
+/// Step 2. Returns `false` if an arm was ready while registering (the caller aborts).
+fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &[usize], token: &Token) -> bool {
+    for &i in order {
+        if token.waiter.outcome() != Outcome::Waiting {
+            return true; // already chosen through an earlier arm
+        }
+        if !arms[i].register(token, i) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Steps 3-4 after the waiter was decided: unregister the losers, collect the winner.
+fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usize> {
+    let chosen = match outcome {
+        Outcome::Selected { arm, closed } => {
+            arms[arm].on_selected(closed);
+            Some(arm)
+        }
+        _ => None,
+    };
+    for a in arms.iter_mut() {
+        a.unregister();
+    }
+    chosen
+}
+
+/// Runs a blocking (or non-blocking, or deadline-bounded) select. Returns the index of
+/// the arm that completed, or `None` when a non-blocking select found nothing ready or
+/// the deadline passed.
+///
+/// # Panics
+/// A blocking select with no arms would block forever (Go's `select {}`); it panics
+/// instead, since no Rust program can mean it.
+#[doc(hidden)]
+pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Option<usize> {
+    let deadline = match mode {
+        Mode::Block => None,
+        Mode::NonBlock => {
+            let order = order(arms.len(), biased);
+            return try_pass(arms, &order, true);
+        }
+        Mode::Until(d) => Some(d),
+    };
+    if arms.is_empty() {
+        match deadline {
+            None => panic!("gochan: select with no arms and no default would block forever"),
+            Some(d) => {
+                let now = Instant::now();
+                if d > now {
+                    std::thread::sleep(d - now);
+                }
+                return None;
+            }
+        }
+    }
+    loop {
+        let order = order(arms.len(), biased);
+        if let Some(i) = try_pass(arms, &order, false) {
+            return Some(i);
+        }
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return None;
+        }
+        let token = Token {
+            waiter: Arc::new(Waiter::for_thread()),
+        };
+        let outcome = if register_all(arms, &order, &token) {
+            token.waiter.wait(deadline)
+        } else {
+            match token.waiter.try_abort() {
+                Ok(()) => {
+                    finish(arms, Outcome::Aborted);
+                    continue;
+                }
+                Err(o) => o,
+            }
+        };
+        return finish(arms, outcome);
+    }
+}
+
+/// The future of an async select; resolves to the index of the completed arm.
+///
+/// # Cancel safety
+/// Dropping it while waiting removes every registration: no send happens and a send arm
+/// keeps its value. If a counterpart had already chosen an arm, a received value goes back
+/// to its channel (a send that was chosen has happened, as with any completed send).
+#[doc(hidden)]
+#[must_use = "futures do nothing unless polled"]
+pub struct SelectFuture<'s, 'a> {
+    arms: &'s mut [&'a mut (dyn Arm + Send)],
+    biased: bool,
+    token: Option<Token>,
+}
+
+impl std::fmt::Debug for SelectFuture<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelectFuture")
+            .field("arms", &self.arms.len())
+            .field("waiting", &self.token.is_some())
+            .finish()
+    }
+}
+
+/// Starts an async select over `arms`.
+#[doc(hidden)]
+pub fn run_async<'s, 'a>(
+    arms: &'s mut [&'a mut (dyn Arm + Send)],
+    biased: bool,
+) -> SelectFuture<'s, 'a> {
+    SelectFuture {
+        arms,
+        biased,
+        token: None,
+    }
+}
+
+impl Future for SelectFuture<'_, '_> {
+    type Output = usize;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = &mut *self;
+        if let Some(token) = &this.token {
+            token.waiter.set_waker(cx.waker());
+            let outcome = token.waiter.outcome();
+            if outcome == Outcome::Waiting {
+                return Poll::Pending;
+            }
+            this.token = None;
+            return Poll::Ready(finish(this.arms, outcome).expect("a decided select chose an arm"));
+        }
+        assert!(
+            !this.arms.is_empty(),
+            "gochan: select_async with no arms would never complete"
+        );
+        let arms = &mut *this.arms;
+        loop {
+            let order = order(arms.len(), this.biased);
+            if let Some(i) = try_pass(arms, &order, false) {
+                return Poll::Ready(i);
+            }
+            let token = Token {
+                waiter: Arc::new(Waiter::for_task(cx.waker())),
+            };
+            if register_all(arms, &order, &token) {
+                let outcome = token.waiter.outcome();
+                if outcome == Outcome::Waiting {
+                    this.token = Some(token);
+                    return Poll::Pending;
+                }
+                return Poll::Ready(finish(arms, outcome).expect("decided"));
+            }
+            match token.waiter.try_abort() {
+                Ok(()) => {
+                    finish(arms, Outcome::Aborted);
+                }
+                Err(o) => return Poll::Ready(finish(arms, o).expect("decided")),
+            }
+        }
+    }
+}
+
+impl Drop for SelectFuture<'_, '_> {
+    fn drop(&mut self) {
+        let Some(token) = self.token.take() else {
+            return;
+        };
+        let chosen = match token.waiter.try_abort() {
+            Ok(()) => None,
+            Err(Outcome::Selected { arm, closed }) => Some((arm, closed)),
+            Err(_) => None,
+        };
+        if let Some((arm, closed)) = chosen {
+            self.arms[arm].on_abandoned(closed);
+        }
+        for a in self.arms.iter_mut() {
+            a.unregister();
+        }
+    }
+}

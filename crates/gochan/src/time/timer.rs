@@ -1,0 +1,275 @@
+//! [`Timer`] and [`Ticker`], with Go 1.23 semantics: after `stop` or `reset` returns, no
+//! value from before the call is ever received.
+//!
+//! A timer's state lives in a `TimerCore` shared by the handle and the service callback.
+//! Every arm bumps `gen`; a callback holding an older `gen` does nothing, and the check
+//! and the send happen under the same lock that `stop`/`reset` take, so a firing can never
+//! slip in after a stop.
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use super::service::{self, TimerId};
+use crate::chan::core::Chan;
+use crate::chan::{self, Receiver};
+
+struct TimerCore {
+    chan: Arc<Chan<Instant>>,
+    state: Mutex<TState>,
+}
+
+struct TState {
+    /// Bumped by every stop/reset; callbacks of older generations are void.
+    gen: u64,
+    /// The scheduled service entry, if any.
+    id: Option<TimerId>,
+    /// Scheduled and not yet fired (one-shot) / running (periodic).
+    armed: bool,
+}
+
+impl TimerCore {
+    /// A core whose channel cancels the timer when its last receiver is dropped.
+    fn new() -> (Arc<TimerCore>, Receiver<Instant>) {
+        let (chan, rx) = chan::internal::<Instant>(1);
+        let core = Arc::new(TimerCore {
+            chan,
+            state: Mutex::new(TState {
+                gen: 0,
+                id: None,
+                armed: false,
+            }),
+        });
+        let weak: Weak<TimerCore> = Arc::downgrade(&core);
+        core.chan.set_on_receivers_gone(Box::new(move || {
+            if let Some(core) = weak.upgrade() {
+                core.disarm();
+            }
+        }));
+        (core, rx)
+    }
+
+    /// Schedules a firing at `at`, then every `period` if given (missed ticks dropped).
+    /// Must be called with `st` locked and `st.gen` freshly bumped.
+    fn arm(self: &Arc<Self>, st: &mut TState, at: Instant, period: Option<Duration>) {
+        let gen = st.gen;
+        let core = self.clone();
+        let mut next = at;
+        st.armed = true;
+        st.id = Some(service::schedule(
+            at,
+            Box::new(move |now| {
+                let mut st = core.state.lock();
+                if st.gen != gen {
+                    return None;
+                }
+                // A full buffer means the reader is behind: drop the tick, like Go.
+                let _ = core.chan.try_send_now(now);
+                match period {
+                    None => {
+                        st.armed = false;
+                        st.id = None;
+                        None
+                    }
+                    Some(p) => {
+                        while next <= now {
+                            next += p;
+                        }
+                        Some(next)
+                    }
+                }
+            }),
+        ));
+    }
+
+    /// Stops the timer and drains a value not yet received. Returns whether the timer
+    /// was active (pending, or fired with its value still unreceived).
+    fn disarm_locked(&self, st: &mut TState) -> bool {
+        st.gen += 1;
+        if let Some(id) = st.id.take() {
+            service::cancel(id);
+        }
+        let was_armed = std::mem::replace(&mut st.armed, false);
+        let drained = self.chan.try_recv_now().is_ok();
+        was_armed || drained
+    }
+
+    fn disarm(&self) -> bool {
+        let mut st = self.state.lock();
+        self.disarm_locked(&mut st)
+    }
+}
+
+fn deadline(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
+}
+
+/// A single event: its channel `c` receives the time once, after the duration. Go's
+/// `time.Timer`.
+///
+/// ```
+/// use std::time::Duration;
+/// let t = gochan::time::Timer::new(Duration::from_millis(5));
+/// assert!(t.c.recv().is_ok());
+/// assert!(!t.stop()); // already fired and received
+/// ```
+pub struct Timer {
+    /// The channel the time is delivered on (Go's `C`).
+    pub c: Receiver<Instant>,
+    core: Arc<TimerCore>,
+}
+
+impl Timer {
+    /// Starts a timer firing after `d`. A duration too large to represent never fires.
+    ///
+    /// ```
+    /// let t = gochan::time::Timer::new(std::time::Duration::ZERO);
+    /// t.c.recv().unwrap();
+    /// ```
+    pub fn new(d: Duration) -> Timer {
+        let (core, c) = TimerCore::new();
+        if let Some(at) = deadline(d) {
+            let mut st = core.state.lock();
+            core.arm(&mut st, at, None);
+        }
+        Timer { c, core }
+    }
+
+    /// The timer's channel (same as the field `c`).
+    ///
+    /// ```
+    /// let t = gochan::time::Timer::new(std::time::Duration::ZERO);
+    /// t.c().recv().unwrap();
+    /// ```
+    pub fn c(&self) -> &Receiver<Instant> {
+        &self.c
+    }
+
+    /// Stops the timer. Returns `true` if this call stopped it, `false` if it had already
+    /// fired (and its value was received) or been stopped. After `stop` returns, no stale
+    /// value is received from `c` (Go 1.23).
+    ///
+    /// ```
+    /// let t = gochan::time::Timer::new(std::time::Duration::from_secs(60));
+    /// assert!(t.stop());
+    /// assert!(!t.stop());
+    /// assert!(t.c.try_recv().is_err());
+    /// ```
+    pub fn stop(&self) -> bool {
+        self.core.disarm()
+    }
+
+    /// Re-arms the timer to fire after `d`. Returns whether it was active before. No value
+    /// from before the reset is received afterwards (Go 1.23).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = gochan::time::Timer::new(Duration::from_secs(60));
+    /// assert!(t.reset(Duration::from_millis(1)));
+    /// t.c.recv().unwrap();
+    /// ```
+    pub fn reset(&self, d: Duration) -> bool {
+        let mut st = self.core.state.lock();
+        let was = self.core.disarm_locked(&mut st);
+        if let Some(at) = deadline(d) {
+            self.core.arm(&mut st, at, None);
+        }
+        was
+    }
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timer")
+            .field("armed", &self.core.state.lock().armed)
+            .finish()
+    }
+}
+
+/// Delivers the time on `c` every period; a slow reader misses ticks instead of piling
+/// them up. Go's `time.Ticker`.
+///
+/// ```
+/// use std::time::Duration;
+/// let t = gochan::time::Ticker::new(Duration::from_millis(2));
+/// t.c.recv().unwrap();
+/// t.c.recv().unwrap();
+/// t.stop();
+/// ```
+pub struct Ticker {
+    /// The channel ticks are delivered on (Go's `C`).
+    pub c: Receiver<Instant>,
+    core: Arc<TimerCore>,
+}
+
+impl Ticker {
+    /// Starts a ticker with period `d`.
+    ///
+    /// # Panics
+    /// If `d` is zero (Go: "non-positive interval for NewTicker").
+    ///
+    /// ```
+    /// let t = gochan::time::Ticker::new(std::time::Duration::from_millis(1));
+    /// t.c.recv().unwrap();
+    /// ```
+    pub fn new(d: Duration) -> Ticker {
+        assert!(!d.is_zero(), "gochan: non-positive interval for Ticker::new");
+        let (core, c) = TimerCore::new();
+        if let Some(at) = deadline(d) {
+            let mut st = core.state.lock();
+            core.arm(&mut st, at, Some(d));
+        }
+        Ticker { c, core }
+    }
+
+    /// The ticker's channel (same as the field `c`).
+    ///
+    /// ```
+    /// let t = gochan::time::Ticker::new(std::time::Duration::from_millis(1));
+    /// t.c().recv().unwrap();
+    /// ```
+    pub fn c(&self) -> &Receiver<Instant> {
+        &self.c
+    }
+
+    /// Stops the ticker; no tick from before the call is received afterwards.
+    ///
+    /// ```
+    /// let t = gochan::time::Ticker::new(std::time::Duration::from_millis(1));
+    /// t.stop();
+    /// assert!(t.c.recv_timeout(std::time::Duration::from_millis(5)).is_err());
+    /// ```
+    pub fn stop(&self) {
+        self.core.disarm();
+    }
+
+    /// Changes the period to `d` and restarts the ticker.
+    ///
+    /// # Panics
+    /// If `d` is zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = gochan::time::Ticker::new(Duration::from_secs(60));
+    /// t.reset(Duration::from_millis(1));
+    /// t.c.recv().unwrap();
+    /// ```
+    pub fn reset(&self, d: Duration) {
+        assert!(!d.is_zero(), "gochan: non-positive interval for Ticker::reset");
+        let mut st = self.core.state.lock();
+        self.core.disarm_locked(&mut st);
+        if let Some(at) = deadline(d) {
+            self.core.arm(&mut st, at, Some(d));
+        }
+    }
+}
+
+impl fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticker")
+            .field("armed", &self.core.state.lock().armed)
+            .finish()
+    }
+}
