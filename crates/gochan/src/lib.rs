@@ -40,8 +40,8 @@ pub mod select;
 pub mod time;
 
 pub use chan::{
-    bounded, never, unbounded, Receiver, RecvError, RecvTimeoutError, SendError,
-    SendTimeoutError, Sender, TryRecvError, TrySendError,
+    bounded, never, unbounded, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError,
+    Sender, TryRecvError, TrySendError,
 };
 pub use select::{Select, SelectTimeoutError, SelectedOperation, TrySelectError};
 pub use time::{after, tick};

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::error::{TryRecvError, TrySendError};
-use super::waiter::{Entry, Packet, WakeHandle, Waiter};
+use super::waiter::{Entry, Packet, Waiter, WakeHandle};
 
 /// The shared state of one channel.
 pub(crate) struct Chan<T> {
@@ -221,7 +221,10 @@ impl<T> Chan<T> {
     pub(crate) fn send_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
         inner.closed
             || inner.rx_gone
-            || inner.receivers_q.iter().any(|e| !is_mine(e, me) && e.is_live())
+            || inner
+                .receivers_q
+                .iter()
+                .any(|e| !is_mine(e, me) && e.is_live())
             || self.has_room(inner)
     }
 
@@ -229,7 +232,10 @@ impl<T> Chan<T> {
     pub(crate) fn recv_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
         inner.closed
             || !inner.buf.is_empty()
-            || inner.senders_q.iter().any(|e| !is_mine(e, me) && e.is_live())
+            || inner
+                .senders_q
+                .iter()
+                .any(|e| !is_mine(e, me) && e.is_live())
     }
 
     /// Queues a waiting sender; its value is in `packet`'s slot.

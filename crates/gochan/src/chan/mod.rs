@@ -21,7 +21,9 @@ pub(crate) mod waiter;
 
 use std::sync::Arc;
 
-pub use error::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
 pub use receiver::{IntoIter, IntoStream, Iter, Receiver, RecvFuture, RecvStream, TryIter};
 pub use sender::{SendFuture, Sender};
 

@@ -106,9 +106,9 @@ impl<T> Receiver<T> {
         self.chan.push_receiver(&mut inner, packet.clone(), 0);
         drop(inner);
         match packet.waiter().wait(deadline) {
-            Outcome::Selected { closed: false, .. } => {
-                Ok(packet.take().expect("a selected receiver's slot holds the value"))
-            }
+            Outcome::Selected { closed: false, .. } => Ok(packet
+                .take()
+                .expect("a selected receiver's slot holds the value")),
             Outcome::Selected { closed: true, .. } => Err(RecvTimeoutError::Closed),
             Outcome::Aborted => {
                 self.chan.remove_receiver(&packet);
@@ -270,7 +270,9 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("chan", &*self.chan).finish()
+        f.debug_struct("Receiver")
+            .field("chan", &*self.chan)
+            .finish()
     }
 }
 
@@ -410,7 +412,9 @@ impl<T> Drop for RecvStream<'_, T> {
 
 impl<T> fmt::Debug for RecvStream<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvStream").field("done", &self.done).finish()
+        f.debug_struct("RecvStream")
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -468,7 +472,9 @@ impl<T> Drop for IntoStream<T> {
 
 impl<T> fmt::Debug for IntoStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoStream").field("done", &self.done).finish()
+        f.debug_struct("IntoStream")
+            .field("done", &self.done)
+            .finish()
     }
 }
 

@@ -43,7 +43,8 @@ impl<T> Sender<T> {
     /// assert_eq!(h.join().unwrap(), 5);
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.send_until(value, None).map_err(|e| SendError(e.into_inner()))
+        self.send_until(value, None)
+            .map_err(|e| SendError(e.into_inner()))
     }
 
     /// Sends without blocking: `Full(value)` if it would block, `Closed(value)` if the
@@ -281,7 +282,10 @@ impl<T> Future for SendFuture<'_, T> {
                 Outcome::Aborted => unreachable!("only the future itself aborts"),
             };
         }
-        let value = this.value.take().expect("SendFuture polled after completion");
+        let value = this
+            .value
+            .take()
+            .expect("SendFuture polled after completion");
         let mut inner = this.chan.lock();
         match this.chan.try_send_locked(&mut inner, value, None) {
             Ok(wake) => {

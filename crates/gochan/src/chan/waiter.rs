@@ -120,7 +120,12 @@ impl Waiter {
     /// channel the entry sits in may call this. Returns `false` if already decided.
     pub(crate) fn try_select(&self, arm: usize, closed: bool) -> bool {
         self.state
-            .compare_exchange(WAITING, encode(arm, closed), Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                WAITING,
+                encode(arm, closed),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_ok()
     }
 
@@ -325,7 +330,10 @@ mod tests {
     fn encode_roundtrip() {
         for arm in [0, 1, 7, 1000] {
             for closed in [false, true] {
-                assert_eq!(decode(encode(arm, closed)), Outcome::Selected { arm, closed });
+                assert_eq!(
+                    decode(encode(arm, closed)),
+                    Outcome::Selected { arm, closed }
+                );
             }
         }
     }

@@ -79,7 +79,9 @@ impl<'a, T> RecvArm<'a, T> {
 
     /// The outcome of the operation, once chosen.
     pub fn take(&mut self) -> Result<T, RecvError> {
-        self.result.take().expect("select arm taken twice or not chosen")
+        self.result
+            .take()
+            .expect("select arm taken twice or not chosen")
     }
 }
 
@@ -189,7 +191,9 @@ impl<'a, T> SendArm<'a, T> {
 
     /// The outcome of the operation, once chosen.
     pub fn take(&mut self) -> Result<(), SendError<T>> {
-        self.result.take().expect("select arm taken twice or not chosen")
+        self.result
+            .take()
+            .expect("select arm taken twice or not chosen")
     }
 
     /// The value of an arm that was not chosen.

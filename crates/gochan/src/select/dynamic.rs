@@ -122,7 +122,10 @@ impl<'a> Select<'a> {
     /// ```
     pub fn select(&mut self) -> SelectedOperation<'_, 'a> {
         let i = self.run(Mode::Block).expect("a blocking select completes");
-        SelectedOperation { index: i, sel: self }
+        SelectedOperation {
+            index: i,
+            sel: self,
+        }
     }
 
     /// Completes an operation that is ready now, or returns `Err(TrySelectError)` if none
@@ -136,7 +139,10 @@ impl<'a> Select<'a> {
     /// ```
     pub fn try_select(&mut self) -> Result<SelectedOperation<'_, 'a>, TrySelectError> {
         match self.run(Mode::NonBlock) {
-            Some(i) => Ok(SelectedOperation { index: i, sel: self }),
+            Some(i) => Ok(SelectedOperation {
+                index: i,
+                sel: self,
+            }),
             None => Err(TrySelectError),
         }
     }
@@ -155,7 +161,10 @@ impl<'a> Select<'a> {
         timeout: Duration,
     ) -> Result<SelectedOperation<'_, 'a>, SelectTimeoutError> {
         match self.run(Mode::timeout(timeout)) {
-            Some(i) => Ok(SelectedOperation { index: i, sel: self }),
+            Some(i) => Ok(SelectedOperation {
+                index: i,
+                sel: self,
+            }),
             None => Err(SelectTimeoutError),
         }
     }
@@ -173,7 +182,10 @@ impl<'a> Select<'a> {
         deadline: Instant,
     ) -> Result<SelectedOperation<'_, 'a>, SelectTimeoutError> {
         match self.run(Mode::Until(deadline)) {
-            Some(i) => Ok(SelectedOperation { index: i, sel: self }),
+            Some(i) => Ok(SelectedOperation {
+                index: i,
+                sel: self,
+            }),
             None => Err(SelectTimeoutError),
         }
     }
@@ -202,7 +214,10 @@ impl<'a> Select<'a> {
             self.arms.iter_mut().map(|a| &mut **a as _).collect();
         let i = engine::run_async(&mut list, biased).await;
         drop(list);
-        SelectedOperation { index: i, sel: self }
+        SelectedOperation {
+            index: i,
+            sel: self,
+        }
     }
 
     fn run(&mut self, mode: Mode) -> Option<usize> {

@@ -37,7 +37,9 @@ pub enum Mode {
 impl Mode {
     /// Wait at most `d` (a duration too large to represent waits forever).
     pub fn timeout(d: std::time::Duration) -> Mode {
-        Instant::now().checked_add(d).map_or(Mode::Block, Mode::Until)
+        Instant::now()
+            .checked_add(d)
+            .map_or(Mode::Block, Mode::Until)
     }
 }
 

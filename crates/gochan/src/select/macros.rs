@@ -187,7 +187,9 @@ macro_rules! __select_chan {
     };
     ($other:ident $($t:tt)*) => {
         ::core::compile_error!(::core::concat!(
-            "select: unknown operation `", ::core::stringify!($other), "` (use recv or send)"
+            "select: unknown operation `",
+            ::core::stringify!($other),
+            "` (use recv or send)"
         ))
     };
 }

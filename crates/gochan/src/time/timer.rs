@@ -215,7 +215,10 @@ impl Ticker {
     /// t.c.recv().unwrap();
     /// ```
     pub fn new(d: Duration) -> Ticker {
-        assert!(!d.is_zero(), "gochan: non-positive interval for Ticker::new");
+        assert!(
+            !d.is_zero(),
+            "gochan: non-positive interval for Ticker::new"
+        );
         let (core, c) = TimerCore::new();
         if let Some(at) = deadline(d) {
             let mut st = core.state.lock();
@@ -257,7 +260,10 @@ impl Ticker {
     /// t.c.recv().unwrap();
     /// ```
     pub fn reset(&self, d: Duration) {
-        assert!(!d.is_zero(), "gochan: non-positive interval for Ticker::reset");
+        assert!(
+            !d.is_zero(),
+            "gochan: non-positive interval for Ticker::reset"
+        );
         let mut st = self.core.state.lock();
         self.core.disarm_locked(&mut st);
         if let Some(at) = deadline(d) {

@@ -1,0 +1,431 @@
+//! The context tree: nodes, the cancellation links between them, and the cancel walk.
+//!
+//! Every `Context` is an `Arc<Node>`. A node's `parent` is the context it was derived from
+//! (values and `Display` walk this chain). Cancelable nodes (`Body::Cancel`) are also
+//! linked into a second, sparser tree: each is a *child entry* in the slab of its nearest
+//! cancelable ancestor (its "canceler"), skipping value and `WithoutCancel` nodes, as Go's
+//! `propagateCancel` does.
+//!
+//! # Ownership
+//! Handles (`Context`, `CancelFunc`) own nodes; a node owns its parent; a parent's slab
+//! holds only `Weak` references to its children, so a child whose handles are all
+//! dropped is freed and removes its slab entry in O(1). An `AfterFunc` node is held
+//! strongly by its parent's slab (it must survive its handle) until it runs or is
+//! stopped; a cancelable parent always ends (its `CancelFunc` cancels on drop), which
+//! releases it.
+//!
+//! # Locking
+//! Each cancel node has one mutex (`CancelState::inner`). **No code path holds two node
+//! locks at once**: the cancel walk takes a node's children out of its slab, releases
+//! the lock, then visits them; a child leaving its parent swaps its own `index` out
+//! (an atomic, no lock) and then locks only the parent. So there is no lock order to get
+//! wrong. Channel locks (the done channel) and the timer service lock are taken only
+//! after the node lock is released.
+//!
+//! # Invariants
+//! - `state` leaves `LIVE` once, under `inner`'s lock; `cause` is written in the same
+//!   critical section, so whoever sees the state can read the cause.
+//! - After a node ends its slab is empty and never refilled (registration checks `state`
+//!   under the same lock), so a late `remove` by a child finds nothing to remove.
+//! - A child's `index` is `NO_INDEX` or the slot it occupies in its canceler's slab; it is
+//!   swapped out exactly once (by the child leaving, or by the parent's cancel walk).
+
+use std::any::Any;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use super::error::Error;
+use crate::chan::{self, Receiver};
+use crate::time::service::{self, TimerId};
+
+/// The cause stored by a cause-cancel.
+pub(crate) type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
+const LIVE: u8 = 0;
+const CANCELED: u8 = 1;
+const DEADLINE: u8 = 2;
+const NO_INDEX: usize = usize::MAX;
+
+/// One context.
+pub(crate) struct Node {
+    pub(crate) parent: Option<Arc<Node>>,
+    pub(crate) body: Body,
+}
+
+/// What kind of context a node is.
+pub(crate) enum Body {
+    /// `background()` / `todo()`: never ends.
+    Root(&'static str),
+    /// `with_value`: carries one value keyed by its type; `canceler` is the nearest
+    /// cancelable ancestor (so `err()` is one hop).
+    Value {
+        canceler: Option<Arc<Node>>,
+        value: Box<dyn Any + Send + Sync>,
+        type_name: &'static str,
+    },
+    /// `without_cancel`: values pass through, cancellation does not.
+    WithoutCancel,
+    /// `with_cancel*`, `with_deadline*`, and the hidden nodes of `after_func`.
+    Cancel(CancelState),
+}
+
+/// What a cancel node is, for `Display`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum CancelKind {
+    Cancel,
+    Deadline(Instant),
+    Hook,
+}
+
+pub(crate) struct CancelState {
+    state: AtomicU8,
+    /// Slot in the canceler's slab, or `NO_INDEX`.
+    index: AtomicUsize,
+    pub(crate) kind: CancelKind,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    children: Slab,
+    /// Rarely used parts, allocated on first use to keep plain nodes small.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Default)]
+struct Extra {
+    /// Set when ended with an explicit cause; `None` means "the error itself".
+    cause: Option<Cause>,
+    done: Option<Receiver<()>>,
+    timer: Option<TimerId>,
+    /// Run once when the node ends (after_func, bridges); `None` after it ran or stop.
+    hook: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// A slab of child links with O(1) insert and remove; freed slots are reused, so a
+/// parent with millions of short-lived children stays as large as its peak live count.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Slot>,
+    free: Option<usize>,
+}
+
+enum Slot {
+    Weak(Weak<Node>),
+    Strong(Arc<Node>),
+    Free(Option<usize>),
+}
+
+impl Slab {
+    fn insert(&mut self, slot: Slot) -> usize {
+        match self.free {
+            Some(i) => {
+                let Slot::Free(next) = std::mem::replace(&mut self.slots[i], slot) else {
+                    unreachable!("free list points at a free slot")
+                };
+                self.free = next;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    /// Removes slot `i` if occupied; returns it so the caller drops it unlocked.
+    fn remove(&mut self, i: usize) -> Option<Slot> {
+        match self.slots.get(i) {
+            Some(Slot::Weak(_)) | Some(Slot::Strong(_)) => {
+                let s = std::mem::replace(&mut self.slots[i], Slot::Free(self.free));
+                self.free = Some(i);
+                Some(s)
+            }
+            _ => None,
+        }
+    }
+
+    fn live(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| !matches!(s, Slot::Free(_)))
+            .count()
+    }
+}
+
+impl CancelState {
+    fn new(kind: CancelKind) -> CancelState {
+        CancelState {
+            state: AtomicU8::new(LIVE),
+            index: AtomicUsize::new(NO_INDEX),
+            kind,
+            inner: Mutex::new(Inner {
+                children: Slab::default(),
+                extra: None,
+            }),
+        }
+    }
+
+    /// The error, if ended: one atomic load.
+    pub(crate) fn err(&self) -> Option<Error> {
+        match self.state.load(Ordering::Acquire) {
+            LIVE => None,
+            CANCELED => Some(Error::Canceled),
+            _ => Some(Error::DeadlineExceeded),
+        }
+    }
+
+    /// The cause: `None` while live, the explicit cause, else the error.
+    pub(crate) fn cause(&self) -> Option<Cause> {
+        let err = self.err()?;
+        let inner = self.inner.lock();
+        Some(match inner.extra.as_ref().and_then(|e| e.cause.clone()) {
+            Some(c) => c,
+            None => Arc::new(err),
+        })
+    }
+
+    /// The done channel, created on first use (closed at once if already ended).
+    pub(crate) fn done(&self) -> Receiver<()> {
+        let mut inner = self.inner.lock();
+        let extra = inner.extra.get_or_insert_with(Default::default);
+        if let Some(rx) = &extra.done {
+            return rx.clone();
+        }
+        let (chan, rx) = chan::internal::<()>(0);
+        if self.state.load(Ordering::Acquire) != LIVE {
+            chan.close();
+        }
+        extra.done = Some(rx.clone());
+        rx
+    }
+
+    /// Number of live child links (tests and diagnostics).
+    pub(crate) fn child_count(&self) -> usize {
+        self.inner.lock().children.live()
+    }
+}
+
+impl Node {
+    /// The cancel state, if this node is cancelable itself.
+    pub(crate) fn cancel_state(&self) -> Option<&CancelState> {
+        match &self.body {
+            Body::Cancel(cs) => Some(cs),
+            _ => None,
+        }
+    }
+}
+
+/// The nearest cancelable node at or above `node`.
+pub(crate) fn canceler(node: &Arc<Node>) -> Option<&Arc<Node>> {
+    match &node.body {
+        Body::Cancel(_) => Some(node),
+        Body::Value { canceler, .. } => canceler.as_ref(),
+        Body::Root(_) | Body::WithoutCancel => None,
+    }
+}
+
+/// Creates a cancel node under `parent` and links it to the parent's canceler. If the
+/// canceler already ended, the node is born ended with the same error and cause.
+/// A `hook` runs once when the node ends; hook nodes are linked strongly.
+pub(crate) fn new_cancel_node(
+    parent: &Arc<Node>,
+    kind: CancelKind,
+    hook: Option<Box<dyn FnOnce() + Send>>,
+) -> Arc<Node> {
+    let node = Arc::new(Node {
+        parent: Some(parent.clone()),
+        body: Body::Cancel(CancelState::new(kind)),
+    });
+    let cs = node.cancel_state().expect("cancel node");
+    if let Some(h) = hook {
+        cs.inner
+            .lock()
+            .extra
+            .get_or_insert_with(Default::default)
+            .hook = Some(h);
+    }
+    let Some(owner) = canceler(parent) else {
+        return node; // the parent can never end: nothing to link to
+    };
+    let ocs = owner.cancel_state().expect("canceler is a cancel node");
+    let mut oin = ocs.inner.lock();
+    match ocs.err() {
+        None => {
+            let slot = if kind == CancelKind::Hook {
+                Slot::Strong(node.clone())
+            } else {
+                Slot::Weak(Arc::downgrade(&node))
+            };
+            let i = oin.children.insert(slot);
+            cs.index.store(i, Ordering::Release);
+        }
+        Some(err) => {
+            let cause = oin.extra.as_ref().and_then(|e| e.cause.clone());
+            drop(oin);
+            cancel(&node, err, cause);
+        }
+    }
+    node
+}
+
+/// Unlinks a cancel node from its canceler's slab (O(1)); idempotent.
+fn detach(node: &Node) {
+    let Some(cs) = node.cancel_state() else {
+        return;
+    };
+    let i = cs.index.swap(NO_INDEX, Ordering::AcqRel);
+    if i == NO_INDEX {
+        return;
+    }
+    let Some(owner) = node.parent.as_ref().and_then(canceler) else {
+        return;
+    };
+    let ocs = owner.cancel_state().expect("canceler is a cancel node");
+    let removed = ocs.inner.lock().children.remove(i);
+    drop(removed); // outside the lock: it may be the last reference of a hook node
+}
+
+/// Ends `node` and, iteratively, every cancelable descendant (no recursion: a tree a
+/// million deep is fine). The first end wins: an ended node keeps its error and cause.
+/// The node leaves its parent's slab.
+pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
+    detach(node);
+    let mut stack = vec![node.clone()];
+    while let Some(n) = stack.pop() {
+        let cs = n.cancel_state().expect("only cancel nodes are cancelled");
+        let mut inner = cs.inner.lock();
+        if cs.state.load(Ordering::Acquire) != LIVE {
+            continue;
+        }
+        if cause.is_some() {
+            inner.extra.get_or_insert_with(Default::default).cause = cause.clone();
+        }
+        let code = if err == Error::Canceled {
+            CANCELED
+        } else {
+            DEADLINE
+        };
+        cs.state.store(code, Ordering::Release);
+        let children = std::mem::take(&mut inner.children);
+        let (done, timer, hook) = match inner.extra.as_mut() {
+            Some(e) => (
+                e.done.as_ref().map(|rx| rx.chan.clone()),
+                e.timer.take(),
+                e.hook.take(),
+            ),
+            None => (None, None, None),
+        };
+        drop(inner);
+        if let Some(chan) = done {
+            chan.close();
+        }
+        if let Some(id) = timer {
+            service::cancel(id);
+        }
+        if let Some(hook) = hook {
+            hook();
+        }
+        for slot in children.slots {
+            let child = match slot {
+                Slot::Weak(w) => w.upgrade(),
+                Slot::Strong(a) => Some(a),
+                Slot::Free(_) => None,
+            };
+            if let Some(c) = child {
+                if let Some(ccs) = c.cancel_state() {
+                    ccs.index.store(NO_INDEX, Ordering::Release);
+                }
+                stack.push(c);
+            }
+        }
+    }
+}
+
+/// Arms the deadline timer of a fresh deadline node (ends it with `DeadlineExceeded` and
+/// `cause`). A deadline already past ends the node at once.
+pub(crate) fn arm_deadline(node: &Arc<Node>, at: Instant, cause: Option<Cause>) {
+    if at <= Instant::now() {
+        cancel(node, Error::DeadlineExceeded, cause);
+        return;
+    }
+    let weak = Arc::downgrade(node);
+    let id = service::schedule(
+        at,
+        Box::new(move |_| {
+            if let Some(n) = weak.upgrade() {
+                cancel(&n, Error::DeadlineExceeded, cause.clone());
+            }
+            None
+        }),
+    );
+    let cs = node.cancel_state().expect("deadline node");
+    let mut inner = cs.inner.lock();
+    if cs.err().is_some() {
+        drop(inner);
+        service::cancel(id);
+    } else {
+        inner.extra.get_or_insert_with(Default::default).timer = Some(id);
+    }
+}
+
+/// Stops a hook node before its hook ran: `true` if this call prevented the run.
+pub(crate) fn stop_hook(node: &Arc<Node>) -> bool {
+    let cs = node.cancel_state().expect("hook node");
+    let hook = cs.inner.lock().extra.as_mut().and_then(|e| e.hook.take());
+    match hook {
+        Some(h) => {
+            cancel(node, Error::Canceled, None);
+            drop(h);
+            true
+        }
+        None => false,
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Body::Cancel(cs) = &mut self.body {
+            if let Some(id) = cs
+                .inner
+                .get_mut()
+                .extra
+                .as_mut()
+                .and_then(|e| e.timer.take())
+            {
+                service::cancel(id);
+            }
+        }
+        detach(self);
+        // Unwind the parent chain iteratively: dropping a million-deep chain must not
+        // recurse a million frames.
+        let mut parent = self.parent.take();
+        while let Some(p) = parent {
+            match Arc::into_inner(p) {
+                Some(mut node) => {
+                    if let Body::Cancel(cs) = &mut node.body {
+                        let timer = cs
+                            .inner
+                            .get_mut()
+                            .extra
+                            .as_mut()
+                            .and_then(|e| e.timer.take());
+                        if let Some(id) = timer {
+                            service::cancel(id);
+                        }
+                    }
+                    detach(&node);
+                    parent = node.parent.take();
+                    if let Body::Value { canceler, .. } = &mut node.body {
+                        // A value node's canceler is also an ancestor: release it without
+                        // recursing through its own drop.
+                        canceler.take();
+                    }
+                }
+                None => break,
+            }
+        }
+    }
+}
