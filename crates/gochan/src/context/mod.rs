@@ -477,6 +477,11 @@ impl CancelCauseFunc {
     pub fn cancel_without_cause(&self) {
         tree::cancel(&self.node, Error::Canceled, None);
     }
+
+    /// Cancels with an already shared cause (the error group shares its first error).
+    pub(crate) fn cancel_shared(&self, cause: CauseError) {
+        tree::cancel(&self.node, Error::Canceled, Some(cause));
+    }
 }
 
 impl Drop for CancelCauseFunc {

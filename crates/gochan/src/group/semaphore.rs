@@ -1,0 +1,251 @@
+//! [`Semaphore`]: a weighted semaphore with FIFO fairness.
+//! `golang.org/x/sync/semaphore`.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use parking_lot::Mutex;
+
+use crate::chan::{self, Receiver, Sender};
+use crate::context::{self, Context};
+
+/// A weighted semaphore: `acquire(ctx, n)` takes `n` units of the capacity, waiting in
+/// FIFO order (a large request at the head is not starved by smaller ones behind it), or
+/// fails with the context's error when the context ends first.
+///
+/// ```
+/// use gochan::{context, group::Semaphore};
+/// let sem = Semaphore::new(3);
+/// sem.acquire(&context::background(), 2).unwrap();
+/// assert!(!sem.try_acquire(2));
+/// sem.release(2);
+/// assert!(sem.try_acquire(3));
+/// ```
+pub struct Semaphore {
+    size: i64,
+    state: Mutex<State>,
+}
+
+struct State {
+    cur: i64,
+    waiters: VecDeque<Waiter>,
+    next_id: u64,
+}
+
+struct Waiter {
+    id: u64,
+    n: i64,
+    ready: Sender<()>,
+}
+
+impl Semaphore {
+    /// A semaphore with total weight `n`.
+    ///
+    /// ```
+    /// let _ = gochan::group::Semaphore::new(10);
+    /// ```
+    pub fn new(n: i64) -> Semaphore {
+        Semaphore {
+            size: n,
+            state: Mutex::new(State {
+                cur: 0,
+                waiters: VecDeque::new(),
+                next_id: 0,
+            }),
+        }
+    }
+
+    /// Takes `n` without waiting; `false` (taking nothing) if not available now or if
+    /// others are already waiting.
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(1);
+    /// assert!(sem.try_acquire(1));
+    /// assert!(!sem.try_acquire(1));
+    /// ```
+    pub fn try_acquire(&self, n: i64) -> bool {
+        let mut st = self.state.lock();
+        let ok = self.size - st.cur >= n && st.waiters.is_empty();
+        if ok {
+            st.cur += n;
+        }
+        ok
+    }
+
+    /// Fast path, or queues a waiter and returns its id and signal.
+    fn enqueue(&self, n: i64) -> Option<(u64, Receiver<()>)> {
+        let mut st = self.state.lock();
+        if self.size - st.cur >= n && st.waiters.is_empty() {
+            st.cur += n;
+            return None;
+        }
+        let (tx, rx) = chan::bounded(1);
+        let id = st.next_id;
+        st.next_id += 1;
+        st.waiters.push_back(Waiter { id, n, ready: tx });
+        Some((id, rx))
+    }
+
+    /// The context ended while waiting: withdraw, or give back what was granted meanwhile.
+    fn abandon(&self, id: u64, n: i64, ready: &Receiver<()>) {
+        let mut st = self.state.lock();
+        if ready.try_recv().is_ok() {
+            st.cur -= n; // granted after the context ended: pretend it was not
+            self.notify(&mut st);
+            return;
+        }
+        if let Some(pos) = st.waiters.iter().position(|w| w.id == id) {
+            st.waiters.remove(pos);
+            if pos == 0 && self.size > st.cur {
+                self.notify(&mut st);
+            }
+        }
+    }
+
+    /// Acquires `n`, blocking until available or until `ctx` ends (then returns its error
+    /// and takes nothing). A request larger than the whole size waits for `ctx`.
+    ///
+    /// ```
+    /// use gochan::{context, group::Semaphore};
+    /// let sem = Semaphore::new(1);
+    /// sem.acquire(&context::background(), 1).unwrap();
+    /// let (ctx, _c) = context::with_timeout(&context::background(), std::time::Duration::from_millis(5));
+    /// assert_eq!(sem.acquire(&ctx, 1), Err(context::Error::DeadlineExceeded));
+    /// ```
+    pub fn acquire(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+        if let Some(e) = ctx.err() {
+            return Err(e);
+        }
+        let Some((id, ready)) = self.enqueue(n) else {
+            return Ok(());
+        };
+        let done = ctx.done();
+        crate::select_biased! {
+            recv(ready) -> _ => self.granted(ctx, n),
+            recv(done) -> _ => {
+                self.abandon(id, n, &ready);
+                Err(ctx.err().unwrap_or(context::Error::Canceled))
+            }
+        }
+    }
+
+    /// [`Semaphore::acquire`] from async code.
+    ///
+    /// # Cancel safety
+    /// Dropping the future withdraws the request (or returns units granted meanwhile).
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(2);
+    /// let ctx = gochan::context::background();
+    /// futures::executor::block_on(sem.acquire_async(&ctx, 2)).unwrap();
+    /// ```
+    pub async fn acquire_async(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+        if let Some(e) = ctx.err() {
+            return Err(e);
+        }
+        let Some((id, ready)) = self.enqueue(n) else {
+            return Ok(());
+        };
+        let guard = AbandonOnDrop {
+            sem: self,
+            id,
+            n,
+            ready: &ready,
+            armed: true,
+        };
+        let done = ctx.done();
+        let r = crate::select_biased_async! {
+            recv(ready) -> _ => self.granted(ctx, n),
+            recv(done) -> _ => Err(ctx.err().unwrap_or(context::Error::Canceled)),
+        };
+        let mut guard = guard;
+        if r.is_ok() {
+            guard.armed = false;
+        }
+        drop(guard);
+        r
+    }
+
+    /// After a grant: Go re-checks the context and releases if it ended meanwhile.
+    fn granted(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+        match ctx.err() {
+            Some(e) => {
+                self.release(n);
+                Err(e)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Returns `n` units and wakes waiters (in FIFO order, as many as now fit).
+    ///
+    /// # Panics
+    /// If more is released than is held ("semaphore: released more than held").
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(1);
+    /// assert!(sem.try_acquire(1));
+    /// sem.release(1);
+    /// ```
+    pub fn release(&self, n: i64) {
+        let mut st = self.state.lock();
+        st.cur -= n;
+        if st.cur < 0 {
+            st.cur += n;
+            drop(st);
+            panic!("semaphore: released more than held");
+        }
+        self.notify(&mut st);
+    }
+
+    fn notify(&self, st: &mut State) {
+        while let Some(w) = st.waiters.front() {
+            if self.size - st.cur < w.n {
+                break; // FIFO: the head waits for room; nobody overtakes it
+            }
+            let w = st.waiters.pop_front().expect("front exists");
+            st.cur += w.n;
+            let _ = w.ready.try_send(());
+        }
+    }
+}
+
+struct AbandonOnDrop<'s> {
+    sem: &'s Semaphore,
+    id: u64,
+    n: i64,
+    ready: &'s Receiver<()>,
+    armed: bool,
+}
+
+impl Drop for AbandonOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.sem.abandon(self.id, self.n, self.ready);
+        }
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock();
+        f.debug_struct("Semaphore")
+            .field("size", &self.size)
+            .field("held", &st.cur)
+            .field("waiting", &st.waiters.len())
+            .finish()
+    }
+}
+
+impl Semaphore {
+    /// Units currently held (diagnostics).
+    ///
+    /// ```
+    /// let sem = std::sync::Arc::new(gochan::group::Semaphore::new(4));
+    /// assert!(sem.try_acquire(3));
+    /// assert_eq!(sem.held(), 3);
+    /// ```
+    pub fn held(&self) -> i64 {
+        self.state.lock().cur
+    }
+}

@@ -1,0 +1,166 @@
+//! [`WaitGroup`]: wait for a collection of threads or tasks to finish. Go's `sync.WaitGroup`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::chan::{self, core::Chan, Receiver};
+
+/// A counter that `wait` blocks on until it returns to zero. Cheap to clone: clones share
+/// one counter (pass a clone to each worker, as Go passes `&wg`).
+///
+/// ```
+/// use gochan::group::WaitGroup;
+/// let wg = WaitGroup::new();
+/// for _ in 0..4 {
+///     wg.add(1);
+///     let wg = wg.clone();
+///     std::thread::spawn(move || {
+///         // ... work ...
+///         wg.done();
+///     });
+/// }
+/// wg.wait();
+/// ```
+#[derive(Clone)]
+pub struct WaitGroup {
+    inner: Arc<Mutex<State>>,
+}
+
+struct State {
+    count: i64,
+    /// Closed when the count returns to zero; replaced by a fresh one when it leaves zero.
+    zero: Option<(Arc<Chan<()>>, Receiver<()>)>,
+}
+
+impl WaitGroup {
+    /// A group with counter zero.
+    ///
+    /// ```
+    /// gochan::group::WaitGroup::new().wait(); // returns at once
+    /// ```
+    pub fn new() -> WaitGroup {
+        WaitGroup {
+            inner: Arc::new(Mutex::new(State {
+                count: 0,
+                zero: None,
+            })),
+        }
+    }
+
+    /// Adds `delta` (may be negative) to the counter; when it reaches zero every waiter
+    /// is released.
+    ///
+    /// # Panics
+    /// If the counter goes negative, with Go's message `sync: negative WaitGroup counter`.
+    ///
+    /// ```
+    /// let wg = gochan::group::WaitGroup::new();
+    /// wg.add(2);
+    /// wg.add(-2);
+    /// wg.wait();
+    /// ```
+    pub fn add(&self, delta: i64) {
+        let mut st = self.inner.lock();
+        let count = st.count + delta;
+        if count < 0 {
+            drop(st);
+            panic!("sync: negative WaitGroup counter");
+        }
+        st.count = count;
+        if count == 0 {
+            if let Some((chan, _)) = st.zero.take() {
+                drop(st);
+                chan.close();
+            }
+        }
+    }
+
+    /// Decrements the counter by one.
+    ///
+    /// # Panics
+    /// If the counter goes negative.
+    ///
+    /// ```
+    /// let wg = gochan::group::WaitGroup::new();
+    /// wg.add(1);
+    /// wg.done();
+    /// wg.wait();
+    /// ```
+    pub fn done(&self) {
+        self.add(-1);
+    }
+
+    /// The current counter.
+    ///
+    /// ```
+    /// let wg = gochan::group::WaitGroup::new();
+    /// wg.add(3);
+    /// assert_eq!(wg.count(), 3);
+    /// # wg.add(-3);
+    /// ```
+    pub fn count(&self) -> i64 {
+        self.inner.lock().count
+    }
+
+    /// The channel closed when the counter next reaches zero, or `None` if it is zero.
+    fn zero_signal(&self) -> Option<Receiver<()>> {
+        let mut st = self.inner.lock();
+        if st.count == 0 {
+            return None;
+        }
+        Some(
+            st.zero
+                .get_or_insert_with(|| chan::internal::<()>(0))
+                .1
+                .clone(),
+        )
+    }
+
+    /// Blocks until the counter is zero.
+    ///
+    /// ```
+    /// let wg = gochan::group::WaitGroup::new();
+    /// wg.add(1);
+    /// let w = wg.clone();
+    /// std::thread::spawn(move || w.done());
+    /// wg.wait();
+    /// ```
+    pub fn wait(&self) {
+        if let Some(rx) = self.zero_signal() {
+            let _ = rx.recv();
+        }
+    }
+
+    /// Waits from async code until the counter is zero.
+    ///
+    /// # Cancel safety
+    /// Dropping the future has no effect on the group.
+    ///
+    /// ```
+    /// let wg = gochan::group::WaitGroup::new();
+    /// wg.add(1);
+    /// wg.done();
+    /// futures::executor::block_on(wg.wait_async());
+    /// ```
+    pub async fn wait_async(&self) {
+        if let Some(rx) = self.zero_signal() {
+            let _ = rx.recv_async().await;
+        }
+    }
+}
+
+impl Default for WaitGroup {
+    fn default() -> Self {
+        WaitGroup::new()
+    }
+}
+
+impl fmt::Debug for WaitGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitGroup")
+            .field("count", &self.count())
+            .finish()
+    }
+}
