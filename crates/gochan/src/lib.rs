@@ -37,6 +37,7 @@ pub mod context;
 pub mod group;
 pub mod pipeline;
 pub mod select;
+mod sync;
 pub mod time;
 
 pub use chan::{

@@ -17,10 +17,9 @@
 //! lock is released.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 use super::error::{TryRecvError, TrySendError};
 use super::waiter::{Entry, Packet, Waiter, WakeHandle};

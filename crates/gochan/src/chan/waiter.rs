@@ -25,14 +25,12 @@
 //! Signals: a parked thread or a task's `Waker`, chosen at construction; the same channel
 //! queues hold both kinds, so threads and tasks talk to each other freely.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
-use std::thread::{self, Thread};
 use std::time::Instant;
 
-use crossbeam_utils::Backoff;
-use parking_lot::Mutex;
+use crate::sync::thread::{self, Thread};
+use crate::sync::{spin_wait, AtomicUsize, Mutex, Ordering};
 
 /// The waiter has not been decided yet.
 pub(crate) const WAITING: usize = 0;
@@ -168,13 +166,8 @@ impl Waiter {
     /// park/unpark round trip. The spin is bounded, so nobody burns a core for a partner
     /// that is not coming.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Outcome {
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
-            let o = self.outcome();
-            if o != Outcome::Waiting {
-                return o;
-            }
-            backoff.snooze();
+        if spin_wait(|| self.outcome() != Outcome::Waiting) {
+            return self.outcome();
         }
         loop {
             let o = self.outcome();

@@ -22,6 +22,10 @@ pub fn after_func<F>(ctx: &Context, f: F) -> AfterFunc
 where
     F: FnOnce() + Send + 'static,
 {
+    // Under loom the models check stop-vs-run exactly-once; run inline there.
+    #[cfg(loom)]
+    let hook: Box<dyn FnOnce() + Send> = Box::new(f);
+    #[cfg(not(loom))]
     let hook: Box<dyn FnOnce() + Send> = Box::new(move || {
         // Off the cancelling thread, as Go runs f in its own goroutine. If no thread can
         // be started, run it here rather than lose it.

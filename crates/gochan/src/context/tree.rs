@@ -31,11 +31,10 @@
 //!   swapped out exactly once (by the child leaving, or by the parent's cancel walk).
 
 use std::any::Any;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use parking_lot::Mutex;
+use crate::sync::{AtomicU8, AtomicUsize, Mutex, Ordering};
 
 use super::error::Error;
 use crate::chan::{self, Receiver};

@@ -1,0 +1,104 @@
+//! loom models of the channel engine's state machines. Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p gochan --release --test loom_chan`
+//! (see docs/loom.md).
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use loom::thread;
+
+fn noop_cx() -> Context<'static> {
+    Context::from_waker(futures::task::noop_waker_ref())
+}
+
+/// Rendezvous hand-off racing close (Go: close wakes a blocked sender with a panic; here
+/// with its value back). The send and the receive agree: both succeed with the same
+/// value, or both see the channel closed.
+#[test]
+fn rendezvous_handoff_vs_close() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let tx2 = tx.clone();
+        let s = thread::spawn(move || tx2.send(7));
+        let c = thread::spawn(move || {
+            tx.close();
+        });
+        let got = rx.recv();
+        let sent = s.join().unwrap();
+        c.join().unwrap();
+        match (sent, got) {
+            (Ok(()), Ok(7)) => {}
+            (Err(e), Err(_)) => assert_eq!(e.into_inner(), 7),
+            (s, g) => panic!("inconsistent: send {s:?}, recv {g:?}"),
+        }
+    });
+}
+
+/// Bounded channel full/empty wake-ups: a producer blocked on a full buffer and a
+/// consumer blocked on an empty one always wake; FIFO order holds.
+#[test]
+fn bounded_full_empty_wakeups() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(1);
+        let p = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+        });
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Ok(2));
+        p.join().unwrap();
+        assert!(rx.recv().is_err()); // the sender is gone
+    });
+}
+
+/// The last receiver dropped while a sender is blocked: the send fails with its value.
+#[test]
+fn receiver_drop_vs_blocked_sender() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let s = thread::spawn(move || tx.send(9));
+        drop(rx);
+        assert_eq!(s.join().unwrap().unwrap_err().into_inner(), 9);
+    });
+}
+
+/// An async receive dropped while a sender hands it a value: the value is not lost, it
+/// is given back to the channel and the other receiver gets it.
+#[test]
+fn async_waiter_drop_vs_handoff() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let rx2 = rx.clone();
+        let s = thread::spawn(move || tx.send(5));
+        let mut fut = rx.recv_async();
+        let first = Pin::new(&mut fut).poll(&mut noop_cx());
+        drop(fut);
+        match first {
+            Poll::Ready(v) => assert_eq!(v, Ok(5)),
+            Poll::Pending => assert_eq!(rx2.recv(), Ok(5)),
+        }
+        assert!(s.join().unwrap().is_ok());
+    });
+}
+
+/// An async send dropped while a receiver waits: either the value was delivered (and the
+/// receiver has it) or it was not, never half.
+#[test]
+fn async_send_drop_vs_receiver() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let r = thread::spawn(move || rx.recv());
+        let mut fut = tx.send_async(3);
+        let first = Pin::new(&mut fut).poll(&mut noop_cx());
+        drop(fut);
+        drop(tx);
+        let got = r.join().unwrap();
+        match first {
+            Poll::Ready(Ok(())) => assert_eq!(got, Ok(3)),
+            Poll::Ready(Err(_)) => panic!("receiver alive: send cannot fail"),
+            Poll::Pending => assert!(got == Ok(3) || got.is_err()),
+        }
+    });
+}
