@@ -13,19 +13,62 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize,
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
-/// Thread handles and parking.
-pub(crate) mod thread {
+/// Wakes one blocked thread: `std`'s park/unpark, or under loom a mutex and condvar
+/// (loom's `unpark` wrongly unblocks a thread that is blocked on a mutex, not parked:
+/// tokio-rs/loom#249).
+#[derive(Debug)]
+pub(crate) struct Parker {
     #[cfg(not(loom))]
-    pub(crate) use std::thread::{current, park, park_timeout, Thread};
-
+    thread: std::thread::Thread,
     #[cfg(loom)]
-    pub(crate) use loom::thread::{current, park, Thread};
+    inner: std::sync::Arc<(loom::sync::Mutex<bool>, loom::sync::Condvar)>,
+}
 
-    /// loom has no timed park: a timed wait is modelled as an untimed one that may also
-    /// wake spuriously (callers re-check their condition and deadline in a loop).
-    #[cfg(loom)]
-    pub(crate) fn park_timeout(_d: std::time::Duration) {
-        loom::thread::yield_now();
+impl Parker {
+    /// A parker for the calling thread; only that thread may call `park*`.
+    pub(crate) fn current() -> Parker {
+        Parker {
+            #[cfg(not(loom))]
+            thread: std::thread::current(),
+            #[cfg(loom)]
+            inner: std::sync::Arc::new((loom::sync::Mutex::new(false), loom::sync::Condvar::new())),
+        }
+    }
+
+    /// Makes the token available and wakes the thread if it is parked.
+    pub(crate) fn unpark(&self) {
+        #[cfg(not(loom))]
+        self.thread.unpark();
+        #[cfg(loom)]
+        {
+            *self.inner.0.lock().unwrap() = true;
+            self.inner.1.notify_one();
+        }
+    }
+
+    /// Blocks until the token is available (may return spuriously).
+    pub(crate) fn park(&self) {
+        #[cfg(not(loom))]
+        std::thread::park();
+        #[cfg(loom)]
+        {
+            let mut token = self.inner.0.lock().unwrap();
+            while !*token {
+                token = self.inner.1.wait(token).unwrap();
+            }
+            *token = false;
+        }
+    }
+
+    /// Like `park`, for at most `d` (under loom: like `park`; models use no timeouts).
+    pub(crate) fn park_timeout(&self, d: std::time::Duration) {
+        #[cfg(not(loom))]
+        std::thread::park_timeout(d);
+        #[cfg(loom)]
+        {
+            let _ = d;
+            self.park();
+        }
     }
 }
 

@@ -95,7 +95,8 @@ fn async_select_dropped_during_handoff() {
         {
             let mut a = gochan::select::__private::RecvArm::new(&rx);
             let mut b = gochan::select::__private::RecvArm::new(&idle);
-            let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] = &mut [&mut a, &mut b];
+            let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] =
+                &mut [&mut a, &mut b];
             let mut fut = gochan::select::__private::run_async(list, true);
             let mut cx = Context::from_waker(futures::task::noop_waker_ref());
             if let Poll::Ready(i) = Pin::new(&mut fut).poll(&mut cx) {

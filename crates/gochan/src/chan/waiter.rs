@@ -29,8 +29,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::sync::thread::{self, Thread};
-use crate::sync::{spin_wait, AtomicUsize, Mutex, Ordering};
+use crate::sync::{spin_wait, AtomicUsize, Mutex, Ordering, Parker};
 
 /// The waiter has not been decided yet.
 pub(crate) const WAITING: usize = 0;
@@ -72,7 +71,7 @@ fn decode(state: usize) -> Outcome {
 /// How a waiter is woken.
 enum Signal {
     /// A blocked OS thread: `unpark` it.
-    Thread(Thread),
+    Thread(Parker),
     /// An async task: wake its latest `Waker` (replaced on every poll).
     Task(Mutex<Option<Waker>>),
 }
@@ -97,7 +96,7 @@ impl Waiter {
     pub(crate) fn for_thread() -> Waiter {
         Waiter {
             state: AtomicUsize::new(WAITING),
-            signal: Signal::Thread(thread::current()),
+            signal: Signal::Thread(Parker::current()),
         }
     }
 
@@ -175,7 +174,7 @@ impl Waiter {
                 return o;
             }
             match deadline {
-                None => thread::park(),
+                None => self.park(),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
@@ -184,9 +183,23 @@ impl Waiter {
                             Err(o) => o,
                         };
                     }
-                    thread::park_timeout(d - now);
+                    self.park_timeout(d - now);
                 }
             }
+        }
+    }
+}
+
+impl Waiter {
+    fn park(&self) {
+        if let Signal::Thread(p) = &self.signal {
+            p.park();
+        }
+    }
+
+    fn park_timeout(&self, d: std::time::Duration) {
+        if let Signal::Thread(p) = &self.signal {
+            p.park_timeout(d);
         }
     }
 }

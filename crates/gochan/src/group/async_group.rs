@@ -68,12 +68,12 @@ impl<'a, E: Send + 'a> AsyncErrGroup<'a, E> {
     /// ```
     pub fn with_context(parent: &Context) -> (Self, Context)
     where
-        E: Clone + Into<Box<dyn std::error::Error + Send + Sync>>,
+        E: std::fmt::Display,
     {
         let (ctx, cancel) = context::with_cancel_cause(parent);
         let mut g = AsyncErrGroup::new();
         g.cancel = Some(cancel);
-        g.to_cause = Some(|e: &E| Arc::from(e.clone().into()));
+        g.to_cause = Some(|e: &E| Arc::new(super::GroupCause(e.to_string())));
         (g, ctx)
     }
 
@@ -86,7 +86,8 @@ impl<'a, E: Send + 'a> AsyncErrGroup<'a, E> {
     /// g.go(async { Ok(()) });
     /// futures::executor::block_on(g.wait()).unwrap();
     /// ```
-    pub fn set_limit(&mut self, n: isize) {
+    pub fn set_limit<N: TryInto<isize>>(&mut self, n: N) {
+        let n: isize = n.try_into().unwrap_or(-1);
         self.limit = usize::try_from(n).ok();
     }
 

@@ -13,7 +13,7 @@ use crate::context::{self, CancelCauseFunc, CauseError, Context};
 
 /// A group of threads working on subtasks of one task. The first error returned by a task
 /// is kept (later ones are dropped) and, for a group made by [`ErrGroup::with_context`],
-/// cancels the group's context with that error as its cause.
+/// cancels the group's context with a [`GroupCause`](super::GroupCause) showing that error.
 ///
 /// A task that panics does not lose the panic: the context (if any) is cancelled, and
 /// [`ErrGroup::wait`] re-raises the first panic after all tasks finished (like
@@ -76,7 +76,8 @@ impl<E: Send + 'static> ErrGroup<E> {
     }
 
     /// A group and a context derived from `parent` that is cancelled when a task first
-    /// fails (cause: that error), when a task panics, or when `wait` returns.
+    /// fails (cause: a [`GroupCause`](super::GroupCause) with its text), when a task panics,
+    /// or when `wait` returns.
     ///
     /// ```
     /// use gochan::{context, group::ErrGroup};
@@ -87,10 +88,10 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// ```
     pub fn with_context(parent: &Context) -> (ErrGroup<E>, Context)
     where
-        E: Clone + Into<Box<dyn std::error::Error + Send + Sync>>,
+        E: std::fmt::Display,
     {
         let (ctx, cancel) = context::with_cancel_cause(parent);
-        let to_cause: fn(&E) -> CauseError = |e| Arc::from(e.clone().into());
+        let to_cause: fn(&E) -> CauseError = |e| Arc::new(super::GroupCause(e.to_string()));
         (ErrGroup::build(Some(cancel), Some(to_cause)), ctx)
     }
 
@@ -108,7 +109,8 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// g.go(|| Ok(()));
     /// g.wait().unwrap();
     /// ```
-    pub fn set_limit(&self, n: isize) {
+    pub fn set_limit<N: TryInto<isize>>(&self, n: N) {
+        let n: isize = n.try_into().unwrap_or(-1);
         let mut sem = self.shared.sem.lock();
         if let Some((tx, _)) = sem.as_ref() {
             if !tx.is_empty() {

@@ -49,8 +49,8 @@ impl WaitGroup {
         }
     }
 
-    /// Adds `delta` (may be negative) to the counter; when it reaches zero every waiter
-    /// is released.
+    /// Adds `delta` (may be negative; any integer type) to the counter; when it reaches
+    /// zero every waiter is released.
     ///
     /// # Panics
     /// If the counter goes negative, with Go's message `sync: negative WaitGroup counter`.
@@ -61,7 +61,10 @@ impl WaitGroup {
     /// wg.add(-2);
     /// wg.wait();
     /// ```
-    pub fn add(&self, delta: i64) {
+    pub fn add<N: TryInto<i64>>(&self, delta: N) {
+        let Ok(delta) = delta.try_into() else {
+            panic!("sync: WaitGroup delta out of range");
+        };
         let mut st = self.inner.lock();
         let count = st.count + delta;
         if count < 0 {
@@ -89,7 +92,7 @@ impl WaitGroup {
     /// wg.wait();
     /// ```
     pub fn done(&self) {
-        self.add(-1);
+        self.add(-1i64);
     }
 
     /// The current counter.
