@@ -1,0 +1,163 @@
+//! Go's `time` package behaviour for `gochan::time` (after time/sleep_test.go and
+//! tick_test.go), including Go 1.23's "no stale value after Stop/Reset".
+
+use std::time::{Duration, Instant};
+
+use gochan::time::{Ticker, Timer};
+
+/// Tests that read the process-wide pending-timer count run one at a time.
+static GLOBAL_COUNT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn threads() -> usize {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// TestAfter: the value arrives no earlier than the duration.
+#[test]
+fn after_waits_at_least_d() {
+    let d = Duration::from_millis(20);
+    let start = Instant::now();
+    let t = gochan::after(d).recv().unwrap();
+    assert!(t >= start + d);
+    assert!(start.elapsed() >= d);
+}
+
+/// TestAfterStress-like: many concurrent `after` channels all deliver.
+#[test]
+fn many_afters_deliver() {
+    let rxs: Vec<_> = (0..1000)
+        .map(|i| gochan::after(Duration::from_millis(1 + i % 20)))
+        .collect();
+    for rx in rxs {
+        rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    }
+}
+
+/// TestTimerStopStress / Stop semantics: stop before firing returns true and nothing
+/// is ever delivered; stop again returns false.
+#[test]
+fn timer_stop_prevents_delivery() {
+    let t = Timer::new(Duration::from_millis(20));
+    assert!(t.stop());
+    assert!(!t.stop());
+    assert!(t.c.recv_timeout(Duration::from_millis(60)).is_err());
+}
+
+/// Go 1.23: a timer that fired but whose value was not received is still "running":
+/// Stop returns true and no stale value is received afterwards.
+#[test]
+fn timer_stop_after_fire_drops_stale_value() {
+    let t = Timer::new(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(t.stop(), "unreceived value: stop reports the timer active");
+    assert!(t.c.try_recv().is_err(), "no stale value after stop");
+}
+
+/// TestReset: reset re-arms; a value from before the reset is never received.
+#[test]
+fn timer_reset_no_stale_value() {
+    let t = Timer::new(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(20));
+    let before = Instant::now();
+    assert!(t.reset(Duration::from_millis(30)));
+    let got = t.c.recv().unwrap();
+    assert!(
+        got >= before + Duration::from_millis(30),
+        "the value is from the new arm"
+    );
+    assert!(
+        !t.reset(Duration::from_millis(1)),
+        "fired and received: not active"
+    );
+    t.c.recv().unwrap();
+}
+
+/// TestTicker: ticks arrive repeatedly; a slow reader misses ticks instead of piling up.
+#[test]
+fn ticker_drops_missed_ticks() {
+    let t = Ticker::new(Duration::from_millis(2));
+    t.c.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    // At most one tick is buffered, however many periods passed.
+    assert!(t.c.try_recv().is_ok());
+    assert!(t.c.try_recv().is_err());
+    t.stop();
+    std::thread::sleep(Duration::from_millis(10));
+    assert!(t.c.try_recv().is_err(), "no tick after stop");
+}
+
+/// TestTickerResetLtZero analogue: a zero period panics with Go's message.
+#[test]
+#[should_panic(expected = "non-positive interval")]
+fn ticker_zero_panics() {
+    let _ = Ticker::new(Duration::ZERO);
+}
+
+/// time.Tick(0) returns nil (a channel that never delivers).
+#[test]
+fn tick_zero_never_delivers() {
+    let rx = gochan::tick(Duration::ZERO);
+    assert!(rx.recv_timeout(Duration::from_millis(10)).is_err());
+}
+
+/// Ticker::reset changes the period.
+#[test]
+fn ticker_reset() {
+    let t = Ticker::new(Duration::from_secs(3600));
+    t.reset(Duration::from_millis(1));
+    t.c.recv_timeout(Duration::from_secs(5)).unwrap();
+}
+
+/// A huge duration never fires and does not panic.
+#[test]
+fn huge_durations() {
+    let t = Timer::new(Duration::MAX);
+    assert!(t.c.try_recv().is_err());
+    assert!(t.stop() || !t.stop());
+    let rx = gochan::after(Duration::MAX);
+    assert!(rx.try_recv().is_err());
+}
+
+/// Timers nobody holds are removed: dropping `after`'s receiver cancels its timer, and
+/// 100,000 pending timers cost no extra threads.
+#[test]
+fn dropped_timers_are_removed_and_no_thread_per_timer() {
+    let _serial = GLOBAL_COUNT.lock().unwrap_or_else(|e| e.into_inner());
+    let _warm = gochan::after(Duration::from_millis(1)).recv();
+    let base_threads = threads();
+    let base_pending = gochan::time::pending_timers();
+    let rxs: Vec<_> = (0..100_000)
+        .map(|_| gochan::after(Duration::from_secs(3600)))
+        .collect();
+    assert!(gochan::time::pending_timers() >= base_pending + 100_000);
+    if base_threads > 0 {
+        // Other tests run in parallel threads; 100,000 timers must not add anything close.
+        assert!(threads() <= base_threads + 50, "no thread per timer");
+    }
+    drop(rxs);
+    assert!(
+        gochan::time::pending_timers() < base_pending + 1000,
+        "dropped receivers cancel their timers"
+    );
+}
+
+/// `after` in a select loop: each iteration's timer is dropped with the select, so a
+/// loop of a million iterations does not pile up timers (the Go 1.23 fix).
+#[test]
+fn after_in_loop_does_not_accumulate() {
+    let _serial = GLOBAL_COUNT.lock().unwrap_or_else(|e| e.into_inner());
+    let (tx, rx) = gochan::bounded::<u32>(1);
+    let before = gochan::time::pending_timers();
+    for i in 0..20_000 {
+        tx.send(i).unwrap();
+        gochan::select! {
+            recv(rx) -> v => assert_eq!(v, Ok(i)),
+            recv(gochan::after(Duration::from_secs(60))) -> _ => unreachable!(),
+        }
+    }
+    assert!(gochan::time::pending_timers() < before + 1000);
+}
