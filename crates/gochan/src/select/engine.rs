@@ -43,39 +43,89 @@ impl Mode {
     }
 }
 
+/// Most selects have a handful of arms: keep their per-select scratch on the stack.
+const INLINE: usize = 32;
+
 /// The order in which arms are tried: a fresh uniform shuffle, or source order.
-fn order(n: usize, biased: bool) -> Vec<usize> {
-    let mut v: Vec<usize> = (0..n).collect();
-    if !biased {
-        for i in (1..n).rev() {
-            v.swap(i, fastrand::usize(..=i));
+enum Order {
+    Inline([u8; INLINE], usize),
+    Heap(Vec<usize>),
+}
+
+impl Order {
+    fn new(n: usize, biased: bool) -> Order {
+        let mut o = if n <= INLINE {
+            let mut a = [0u8; INLINE];
+            for (i, slot) in a.iter_mut().enumerate().take(n) {
+                *slot = i as u8;
+            }
+            Order::Inline(a, n)
+        } else {
+            Order::Heap((0..n).collect())
+        };
+        if !biased {
+            // Fisher-Yates: every permutation equally likely (Go's selectgo does the same).
+            for i in (1..n).rev() {
+                let j = fastrand::usize(..=i);
+                match &mut o {
+                    Order::Inline(a, _) => a.swap(i, j),
+                    Order::Heap(v) => v.swap(i, j),
+                }
+            }
+        }
+        o
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Order::Inline(_, n) => *n,
+            Order::Heap(v) => v.len(),
         }
     }
-    v
+
+    fn get(&self, k: usize) -> usize {
+        match self {
+            Order::Inline(a, _) => a[k] as usize,
+            Order::Heap(v) => v[k],
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(move |k| self.get(k))
+    }
 }
 
 /// Step 1. `atomic` re-runs the pass until no channel changed during it.
-fn try_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &[usize], atomic: bool) -> Option<usize> {
-    let mut before = Vec::new();
+fn try_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, atomic: bool) -> Option<usize> {
+    let mut inline = [0u64; INLINE];
+    let mut heap = Vec::new();
     loop {
-        if atomic {
-            before.clear();
-            before.extend(arms.iter().map(|a| a.version()));
-        }
-        for &i in order {
+        let before: &[u64] = if !atomic {
+            &[]
+        } else if arms.len() <= INLINE {
+            for (slot, a) in inline.iter_mut().zip(arms.iter()) {
+                *slot = a.version();
+            }
+            &inline[..arms.len()]
+        } else {
+            heap.clear();
+            heap.extend(arms.iter().map(|a| a.version()));
+            &heap
+        };
+        for i in order.iter() {
             if arms[i].try_complete() {
                 return Some(i);
             }
         }
-        if !atomic || arms.iter().zip(&before).all(|(a, v)| a.version() == *v) {
+        if !atomic || arms.iter().zip(before).all(|(a, v)| a.version() == *v) {
             return None;
         }
     }
 }
 
 /// Step 2. Returns `false` if an arm was ready while registering (the caller aborts).
-fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &[usize], token: &Token) -> bool {
-    for &i in order {
+fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Token) -> bool {
+    for i in order.iter() {
         if token.waiter.outcome() != Outcome::Waiting {
             return true; // already chosen through an earlier arm
         }
@@ -113,7 +163,7 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
     let deadline = match mode {
         Mode::Block => None,
         Mode::NonBlock => {
-            let order = order(arms.len(), biased);
+            let order = Order::new(arms.len(), biased);
             return try_pass(arms, &order, true);
         }
         Mode::Until(d) => Some(d),
@@ -131,7 +181,7 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
         }
     }
     loop {
-        let order = order(arms.len(), biased);
+        let order = Order::new(arms.len(), biased);
         if let Some(i) = try_pass(arms, &order, false) {
             return Some(i);
         }
@@ -212,7 +262,7 @@ impl Future for SelectFuture<'_, '_> {
         );
         let arms = &mut *this.arms;
         loop {
-            let order = order(arms.len(), this.biased);
+            let order = Order::new(arms.len(), this.biased);
             if let Some(i) = try_pass(arms, &order, false) {
                 return Poll::Ready(i);
             }
