@@ -120,6 +120,14 @@ impl<T> Mutex<T> {
     }
 }
 
+/// Gives up the processor (a short wait for another thread's progress).
+pub(crate) fn yield_now() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// Spin briefly before parking (not under loom: spinning only multiplies its states).
 pub(crate) fn spin_wait(mut ready: impl FnMut() -> bool) -> bool {
     #[cfg(not(loom))]

@@ -46,6 +46,10 @@ pub(crate) type Cause = Arc<dyn std::error::Error + Send + Sync>;
 const LIVE: u8 = 0;
 const CANCELED: u8 = 1;
 const DEADLINE: u8 = 2;
+/// Set once the done channel (if any) is closed. `err()` reports an end only with this
+/// bit set, so a non-nil `err()` implies a closed `done()` (Go issue #75533), and the
+/// state is stored before the close, so a closed `done()` implies a non-nil `err()`.
+const DONE_CLOSED: u8 = 4;
 const NO_INDEX: usize = usize::MAX;
 
 /// One context.
@@ -167,13 +171,27 @@ impl CancelState {
         }
     }
 
-    /// The error, if ended: one atomic load.
+    /// The error, if ended: one atomic load (plus, in the microseconds between a cancel
+    /// storing its error and closing the done channel, a wait for that close).
     pub(crate) fn err(&self) -> Option<Error> {
-        match self.state.load(Ordering::Acquire) {
-            LIVE => None,
-            CANCELED => Some(Error::Canceled),
-            _ => Some(Error::DeadlineExceeded),
+        let mut s = self.state.load(Ordering::Acquire);
+        if s == LIVE {
+            return None;
         }
+        while s & DONE_CLOSED == 0 {
+            crate::sync::yield_now();
+            s = self.state.load(Ordering::Acquire);
+        }
+        Some(if s & !DONE_CLOSED == CANCELED {
+            Error::Canceled
+        } else {
+            Error::DeadlineExceeded
+        })
+    }
+
+    /// Whether the node has ended (without waiting for its done channel to close).
+    fn has_ended(&self) -> bool {
+        self.state.load(Ordering::Acquire) != LIVE
     }
 
     /// The cause: `None` while live, the explicit cause, else the error.
@@ -194,8 +212,8 @@ impl CancelState {
             return rx.clone();
         }
         let (chan, rx) = chan::internal::<()>(0);
-        if self.state.load(Ordering::Acquire) != LIVE {
-            chan.close();
+        if self.has_ended() {
+            chan.close(); // born closed; DONE_CLOSED is already set (no channel then)
         }
         extra.done = Some(rx.clone());
         rx
@@ -251,7 +269,8 @@ pub(crate) fn new_cancel_node(
     };
     let ocs = owner.cancel_state().expect("canceler is a cancel node");
     let mut oin = ocs.inner.lock();
-    match ocs.err() {
+    let ended = if ocs.has_ended() { ocs.err() } else { None };
+    match ended {
         None => {
             let slot = if kind == CancelKind::Hook {
                 Slot::Strong(node.clone())
@@ -296,7 +315,7 @@ pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
     while let Some(n) = stack.pop() {
         let cs = n.cancel_state().expect("only cancel nodes are cancelled");
         let mut inner = cs.inner.lock();
-        if cs.state.load(Ordering::Acquire) != LIVE {
+        if cs.has_ended() {
             continue;
         }
         if cause.is_some() {
@@ -307,7 +326,6 @@ pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
         } else {
             DEADLINE
         };
-        cs.state.store(code, Ordering::Release);
         let children = std::mem::take(&mut inner.children);
         let (done, timer, hook) = match inner.extra.as_mut() {
             Some(e) => (
@@ -317,9 +335,14 @@ pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
             ),
             None => (None, None, None),
         };
+        match &done {
+            Some(_) => cs.state.store(code, Ordering::Release),
+            None => cs.state.store(code | DONE_CLOSED, Ordering::Release),
+        }
         drop(inner);
         if let Some(chan) = done {
             chan.close();
+            cs.state.fetch_or(DONE_CLOSED, Ordering::Release);
         }
         if let Some(id) = timer {
             service::cancel(id);
@@ -362,7 +385,7 @@ pub(crate) fn arm_deadline(node: &Arc<Node>, at: Instant, cause: Option<Cause>) 
     );
     let cs = node.cancel_state().expect("deadline node");
     let mut inner = cs.inner.lock();
-    if cs.err().is_some() {
+    if cs.has_ended() {
         drop(inner);
         service::cancel(id);
     } else {
