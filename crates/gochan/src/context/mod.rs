@@ -90,6 +90,10 @@ fn root(name: &'static str) -> Context {
 /// A child that ends when `parent` ends or when the returned [`CancelFunc`] is called
 /// or dropped. Go's `context.WithCancel`.
 ///
+/// Keep the `CancelFunc` alive as long as the context should live: `let (ctx, _) =
+/// with_cancel(..)` drops it at once (the `_` pattern does not bind) and so cancels the
+/// context immediately. Bind it to a name (`_cancel` is fine) instead.
+///
 /// ```
 /// use gochan::context;
 /// let (parent, cancel_parent) = context::with_cancel(&context::background());
@@ -478,8 +482,20 @@ impl CancelCauseFunc {
         tree::cancel(&self.node, Error::Canceled, None);
     }
 
-    /// Cancels with an already shared cause (the error group shares its first error).
-    pub(crate) fn cancel_shared(&self, cause: CauseError) {
+    /// Cancels with a cause that is already shared, unchanged (so `cause(&ctx)` returns
+    /// this very `Arc`, and downcasts to the original error type keep working): for
+    /// passing one context's cause on to another.
+    ///
+    /// ```
+    /// use gochan::context;
+    /// let (a, cancel_a) = context::with_cancel_cause(&context::background());
+    /// cancel_a.cancel(std::io::Error::other("disk full"));
+    /// let (b, cancel_b) = context::with_cancel_cause(&context::background());
+    /// cancel_b.cancel_shared(context::cause(&a).unwrap());
+    /// let c = context::cause(&b).unwrap();
+    /// assert!(c.downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    pub fn cancel_shared(&self, cause: CauseError) {
         tree::cancel(&self.node, Error::Canceled, Some(cause));
     }
 }

@@ -1,14 +1,17 @@
-//! Timers on one process-wide service: [`after`], [`tick`], [`Timer`], [`Ticker`].
+//! Timers on one process-wide service: [`after`], [`tick`], [`Timer`], [`Ticker`],
+//! [`after_func`].
 //!
 //! All of them (and context deadlines) are entries in one lazily started timer thread's
 //! heap (`service`), so a million pending timers cost memory, not threads. A timer whose
 //! channel nobody holds any more is removed from the service.
 
+mod func_timer;
 pub(crate) mod service;
 mod timer;
 
 use std::time::{Duration, Instant};
 
+pub use func_timer::{after_func, FuncTimer};
 pub use timer::{Ticker, Timer};
 
 use crate::chan::Receiver;

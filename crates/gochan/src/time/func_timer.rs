@@ -1,0 +1,127 @@
+//! [`after_func`]: run a function on its own thread after a duration. Go's
+//! `time.AfterFunc`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use super::service::{self, TimerId};
+
+/// Runs `f` on its own thread once `d` has elapsed, unless stopped first. The returned
+/// [`FuncTimer`] can stop or re-arm it (`reset` runs `f` again later). Go's
+/// `time.AfterFunc`.
+///
+/// ```
+/// use std::time::Duration;
+/// let (tx, rx) = gochan::bounded(1);
+/// let _t = gochan::time::after_func(Duration::from_millis(5), move || {
+///     let _ = tx.try_send("fired");
+/// });
+/// assert_eq!(rx.recv(), Ok("fired"));
+/// ```
+pub fn after_func<F>(d: Duration, f: F) -> FuncTimer
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let t = FuncTimer {
+        core: Arc::new(FuncCore {
+            f: Arc::new(f),
+            state: Mutex::new(FState {
+                gen: 0,
+                id: None,
+                armed: false,
+            }),
+        }),
+    };
+    t.arm(d);
+    t
+}
+
+/// The handle of [`after_func`]. Dropping it does not stop the timer.
+pub struct FuncTimer {
+    core: Arc<FuncCore>,
+}
+
+struct FuncCore {
+    f: Arc<dyn Fn() + Send + Sync>,
+    state: Mutex<FState>,
+}
+
+struct FState {
+    gen: u64,
+    id: Option<TimerId>,
+    armed: bool,
+}
+
+impl FuncTimer {
+    fn arm(&self, d: Duration) {
+        let mut st = self.core.state.lock();
+        let Some(at) = Instant::now().checked_add(d) else {
+            return; // too far in the future to ever fire
+        };
+        st.armed = true;
+        let gen = st.gen;
+        let core = self.core.clone();
+        st.id = Some(service::schedule(
+            at,
+            Box::new(move |_| {
+                let mut st = core.state.lock();
+                if st.gen == gen && st.armed {
+                    st.armed = false;
+                    st.id = None;
+                    let f = core.f.clone();
+                    drop(st);
+                    // Off the timer thread, as Go runs f in its own goroutine.
+                    std::thread::spawn(move || f());
+                }
+                None
+            }),
+        ));
+    }
+
+    fn disarm(&self) -> bool {
+        let mut st = self.core.state.lock();
+        st.gen += 1;
+        if let Some(id) = st.id.take() {
+            service::cancel(id);
+        }
+        std::mem::replace(&mut st.armed, false)
+    }
+
+    /// Prevents the function from running. Returns `true` if this call stopped it,
+    /// `false` if it already started (or was stopped).
+    ///
+    /// ```
+    /// let t = gochan::time::after_func(std::time::Duration::from_secs(60), || unreachable!());
+    /// assert!(t.stop());
+    /// assert!(!t.stop());
+    /// ```
+    pub fn stop(&self) -> bool {
+        self.disarm()
+    }
+
+    /// Re-arms the timer to run the function after `d`. Returns whether it was active.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, rx) = gochan::bounded(2);
+    /// let t = gochan::time::after_func(Duration::from_secs(60), move || { let _ = tx.try_send(()); });
+    /// assert!(t.reset(Duration::from_millis(1)));
+    /// rx.recv().unwrap();
+    /// ```
+    pub fn reset(&self, d: Duration) -> bool {
+        let was = self.disarm();
+        self.arm(d);
+        was
+    }
+}
+
+impl fmt::Debug for FuncTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FuncTimer")
+            .field("armed", &self.core.state.lock().armed)
+            .finish()
+    }
+}
