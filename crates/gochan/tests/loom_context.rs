@@ -79,3 +79,23 @@ fn after_func_stop_vs_cancel() {
         assert_eq!(runs.load(Ordering::SeqCst), usize::from(!stopped));
     });
 }
+
+/// Go issue #75533 (TestContextErrDoneRace): whenever `err()` reports an end, `done()` is
+/// already closed; and once `done()` is closed, `err()` reports the end.
+#[test]
+fn err_implies_done_closed() {
+    loom::model(|| {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        let done = ctx.done();
+        let t = thread::spawn(move || cancel.cancel());
+        if ctx.err().is_some() {
+            assert_eq!(done.try_recv(), Err(gochan::TryRecvError::Closed));
+        }
+        if done.try_recv() == Err(gochan::TryRecvError::Closed) {
+            assert_eq!(ctx.err(), Some(Error::Canceled));
+        }
+        t.join().unwrap();
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+        assert_eq!(done.try_recv(), Err(gochan::TryRecvError::Closed));
+    });
+}
