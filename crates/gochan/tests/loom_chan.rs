@@ -102,3 +102,37 @@ fn async_send_drop_vs_receiver() {
         }
     });
 }
+
+/// "Closed and drained" is final: a value handed to a pending async receive may come back
+/// when its future is dropped, so a receiver racing the close waits for the outcome and
+/// gets the value back rather than a premature `Err`.
+#[test]
+fn closed_and_drained_is_final_when_future_drops() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let rx2 = rx.clone();
+        let mut fut = rx.recv_async();
+        assert!(Pin::new(&mut fut).poll(&mut noop_cx()).is_pending());
+        let s = thread::spawn(move || tx.send(1)); // hands to `fut`, then closes (drop)
+        let r = thread::spawn(move || rx2.recv());
+        assert!(s.join().unwrap().is_ok());
+        drop(fut);
+        assert_eq!(r.join().unwrap(), Ok(1));
+    });
+}
+
+/// The other outcome: the future takes the value; the racing receiver sees closed.
+#[test]
+fn closed_and_drained_is_final_when_future_takes() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let rx2 = rx.clone();
+        let mut fut = rx.recv_async();
+        assert!(Pin::new(&mut fut).poll(&mut noop_cx()).is_pending());
+        let s = thread::spawn(move || tx.send(1));
+        let r = thread::spawn(move || rx2.recv());
+        assert!(s.join().unwrap().is_ok());
+        assert_eq!(Pin::new(&mut fut).poll(&mut noop_cx()), Poll::Ready(Ok(1)));
+        assert!(r.join().unwrap().is_err());
+    });
+}

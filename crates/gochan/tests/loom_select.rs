@@ -113,3 +113,28 @@ fn async_select_dropped_during_handoff() {
         assert!(s.join().unwrap().is_ok());
     });
 }
+
+/// An async select with a send arm, dropped while a receiver claims that arm: the value
+/// ends up in exactly one place, the receiver or the arm (never both, never neither).
+#[test]
+fn async_select_send_arm_drop_vs_claim() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let mut arm = gochan::select::__private::SendArm::new(&tx, 5);
+        let r;
+        {
+            let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] = &mut [&mut arm];
+            let mut fut = gochan::select::__private::run_async(list, true);
+            let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+            assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+            r = thread::spawn(move || rx.try_recv().ok());
+            drop(fut);
+        }
+        let got = r.join().unwrap();
+        let kept = arm.into_value();
+        assert!(
+            (got == Some(5)) ^ (kept == Some(5)),
+            "got {got:?}, kept {kept:?}"
+        );
+    });
+}

@@ -7,7 +7,13 @@
 //! - Live waiting senders exist only while the channel is bounded and `buf.len() >= cap`.
 //! - `buf.len() <= cap`, except for values given back by a dropped receive future that
 //!   found nobody to hand them to (they go to the front, and are never lost).
-//! - Once `closed`, no entry is ever queued again, and the queues are empty.
+//! - Once `closed`, no sender entry is queued again. Receiver entries are queued after
+//!   close only while `handed > 0`: a value handed to an async receiver may still come
+//!   back (its future dropped), so the channel is not yet "closed and drained"; they are
+//!   completed when the last such value is taken (closed) or given back (the value).
+//! - `handed` counts values delivered into async receivers' slots and not yet taken or
+//!   given back. A receive reports `Closed` only when `closed && handed == 0 && buf` is
+//!   empty, so "closed and drained" is final, as in Go.
 //! - Once `rx_gone`, `buf` is empty and stays so, and sends fail.
 //! - Queues may hold stale entries (waiter decided elsewhere); whoever pops one drops it.
 //! - `version` increases on every change of state that could make an operation ready; a
@@ -38,6 +44,8 @@ pub(crate) struct Chan<T> {
     version: AtomicU64,
     /// Mirror of `closed || rx_gone` for lock-free `is_closed`.
     closed_flag: AtomicBool,
+    /// Values handed to async receivers and not yet taken or given back (see above).
+    handed: AtomicUsize,
     /// Run once when the last receiver goes (a timer feeding this channel cancels itself).
     on_receivers_gone: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
@@ -86,6 +94,7 @@ impl<T> Chan<T> {
             receivers: AtomicUsize::new(receivers),
             version: AtomicU64::new(0),
             closed_flag: AtomicBool::new(false),
+            handed: AtomicUsize::new(0),
             on_receivers_gone: Mutex::new(None),
         }
     }
@@ -145,7 +154,7 @@ impl<T> Chan<T> {
         }
         while let Some(entry) = pop_first(&mut inner.receivers_q, me) {
             self.bump();
-            match entry.deliver(value) {
+            match self.deliver(&entry, value) {
                 Ok(()) => return Ok(Some(entry.packet)),
                 Err(v) => value = v,
             }
@@ -187,11 +196,53 @@ impl<T> Chan<T> {
                 return Ok((v, Some(entry.packet)));
             }
         }
-        if inner.closed {
+        if self.drained(inner) {
             Err(TryRecvError::Closed)
         } else {
             Err(TryRecvError::Empty)
         }
+    }
+
+    /// Closed, and no value handed to an async receiver can come back: a receive may
+    /// report `Closed` (with `buf` empty).
+    fn drained(&self, inner: &Inner<T>) -> bool {
+        inner.closed && self.handed.load(Ordering::SeqCst) == 0
+    }
+
+    /// Hands `value` to a waiting receiver, counting hand-offs to async receivers.
+    fn deliver(&self, entry: &Entry<T>, value: T) -> Result<(), T> {
+        entry.deliver(value)?;
+        if entry.packet.waiter().is_task() {
+            self.handed.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// An async receiver took a value handed to it. The last such value of a closed
+    /// channel completes receivers that were waiting to learn whether it came back.
+    pub(crate) fn handoff_taken(&self) {
+        if self.handed.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.closed_flag.load(Ordering::SeqCst)
+        {
+            let mut inner = self.lock();
+            let wake = self.finish_drained(&mut inner);
+            drop(inner);
+            wake_all(wake);
+        }
+    }
+
+    /// If closed and drained, completes every waiting receiver with "closed".
+    fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Arc<Packet<T>>> {
+        let mut wake = Vec::new();
+        if self.drained(inner) && inner.buf.is_empty() {
+            for e in inner.receivers_q.drain(..) {
+                if e.close() {
+                    wake.push(e.packet);
+                }
+            }
+            self.bump();
+        }
+        wake
     }
 
     /// Non-blocking send from inside the crate (timers), waking a receiver if one waits.
@@ -229,7 +280,7 @@ impl<T> Chan<T> {
 
     /// Whether a receive by `me` could complete now.
     pub(crate) fn recv_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
-        inner.closed
+        self.drained(inner)
             || !inner.buf.is_empty()
             || inner
                 .senders_q
@@ -246,7 +297,7 @@ impl<T> Chan<T> {
 
     /// Queues a waiting receiver.
     pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, packet: Arc<Packet<T>>, arm: usize) {
-        debug_assert!(!inner.closed);
+        debug_assert!(!self.drained(inner));
         inner.receivers_q.push_back(Entry { packet, arm });
         self.bump();
     }
@@ -273,26 +324,37 @@ impl<T> Chan<T> {
     /// Puts back a value that was handed to a receive future dropped before it could
     /// return it: to the next waiting receiver, else to the front of the buffer. Never
     /// drops it (unless every receiver is gone, when nobody could ever read it).
-    pub(crate) fn give_back(&self, mut value: T) {
+    /// `counted`: the value was handed to an async receiver (see `handed`).
+    pub(crate) fn give_back(&self, mut value: T, counted: bool) {
         let mut inner = self.lock();
+        if counted {
+            self.handed.fetch_sub(1, Ordering::SeqCst);
+        }
         if inner.rx_gone {
             drop(inner);
             drop(value);
             return;
         }
-        while let Some(entry) = pop_first(&mut inner.receivers_q, None) {
-            match entry.deliver(value) {
-                Ok(()) => {
-                    self.bump();
-                    drop(inner);
-                    entry.packet.waiter().wake();
-                    return;
+        let mut wake = Vec::new();
+        loop {
+            match pop_first(&mut inner.receivers_q, None) {
+                Some(entry) => match self.deliver(&entry, value) {
+                    Ok(()) => {
+                        wake.push(entry.packet);
+                        break;
+                    }
+                    Err(v) => value = v,
+                },
+                None => {
+                    inner.buf.push_front(value);
+                    break;
                 }
-                Err(v) => value = v,
             }
         }
-        inner.buf.push_front(value);
+        wake.extend(self.finish_drained(&mut inner));
         self.bump();
+        drop(inner);
+        wake_all(wake);
     }
 
     /// Closes the channel: waiting receivers complete with "closed", waiting senders fail
@@ -303,13 +365,17 @@ impl<T> Chan<T> {
             return false;
         }
         inner.closed = true;
-        self.closed_flag.store(true, Ordering::Release);
-        let wake = drain_closing(&mut inner);
+        self.closed_flag.store(true, Ordering::SeqCst);
+        let mut wake = Vec::new();
+        for e in inner.senders_q.drain(..) {
+            if e.close() {
+                wake.push(e.packet);
+            }
+        }
+        wake.extend(self.finish_drained(&mut inner));
         self.bump();
         drop(inner);
-        for p in wake {
-            p.waiter().wake();
-        }
+        wake_all(wake);
         true
     }
 
@@ -374,15 +440,11 @@ fn pop_first<T>(q: &mut VecDeque<Entry<T>>, me: Option<&Waiter>) -> Option<Entry
     }
 }
 
-/// Completes every queued entry with "closed"; returns the packets to wake.
-fn drain_closing<T>(inner: &mut Inner<T>) -> Vec<Arc<Packet<T>>> {
-    let mut wake = Vec::with_capacity(inner.receivers_q.len() + inner.senders_q.len());
-    for e in inner.receivers_q.drain(..).chain(inner.senders_q.drain(..)) {
-        if e.close() {
-            wake.push(e.packet);
-        }
+/// Wakes decided waiters (after the channel lock is released).
+fn wake_all<T>(wake: Vec<Arc<Packet<T>>>) {
+    for p in wake {
+        p.waiter().wake();
     }
-    wake
 }
 
 impl<T> std::fmt::Debug for Chan<T> {

@@ -292,7 +292,9 @@ impl<T> RecvWait<T> {
                     if closed {
                         Poll::Ready(Err(RecvError))
                     } else {
-                        Poll::Ready(Ok(p.take().expect("a selected receiver holds a value")))
+                        let v = p.take().expect("a selected receiver holds a value");
+                        chan.handoff_taken();
+                        Poll::Ready(Ok(v))
                     }
                 }
                 Outcome::Aborted => unreachable!("only the owner aborts"),
@@ -324,7 +326,7 @@ impl<T> RecvWait<T> {
                 Ok(()) => chan.remove_receiver(&p),
                 Err(Outcome::Selected { closed: false, .. }) => {
                     if let Some(v) = p.take() {
-                        chan.give_back(v);
+                        chan.give_back(v, true);
                     }
                 }
                 Err(_) => {}

@@ -129,9 +129,10 @@ impl<T> Sender<T> {
     /// Sends from async code: a future that completes when the value is delivered.
     ///
     /// # Cancel safety
-    /// Dropping the future before it completes never delivers the value: the value is
-    /// taken back out of the channel's queue and dropped with the future. Once the future
-    /// has returned `Ready`, the outcome is final.
+    /// Dropping the future before a receiver took the value never delivers it: the value
+    /// is taken back out of the channel's queue and dropped with the future. If a receiver
+    /// already took it (the send happened) and the future is dropped before being polled
+    /// again, the value stays delivered, exactly once.
     ///
     /// ```
     /// let (tx, rx) = gochan::bounded(0);
@@ -251,8 +252,9 @@ impl<T> fmt::Debug for Sender<T> {
 /// The future of [`Sender::send_async`].
 ///
 /// # Cancel safety
-/// Dropping it before completion never delivers its value: the queued entry is removed
-/// and the value dropped with the future.
+/// Dropping it before a receiver took the value never delivers it: the queued entry is
+/// removed and the value dropped with the future. A value a receiver already took stays
+/// delivered (exactly once), even if the future is dropped before it is polled again.
 #[must_use = "futures do nothing unless polled"]
 pub struct SendFuture<'a, T> {
     chan: &'a Arc<Chan<T>>,

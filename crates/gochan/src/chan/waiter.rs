@@ -108,6 +108,12 @@ impl Waiter {
         }
     }
 
+    /// Whether this waiter belongs to an async task (whose future may be dropped while
+    /// holding a handed-over value).
+    pub(crate) fn is_task(&self) -> bool {
+        matches!(self.signal, Signal::Task(_))
+    }
+
     /// The current outcome (acquire: a `Selected` outcome makes the slot contents visible).
     pub(crate) fn outcome(&self) -> Outcome {
         decode(self.state.load(Ordering::Acquire))

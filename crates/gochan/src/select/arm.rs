@@ -131,7 +131,11 @@ impl<T> Arm for RecvArm<'_, T> {
         self.result = Some(if closed {
             Err(RecvError)
         } else {
-            Ok(p.take().expect("a chosen receive holds its value"))
+            let v = p.take().expect("a chosen receive holds its value");
+            if p.waiter().is_task() {
+                self.chan.handoff_taken();
+            }
+            Ok(v)
         });
     }
 
@@ -139,7 +143,7 @@ impl<T> Arm for RecvArm<'_, T> {
         if let Some(p) = self.packet.take() {
             if !closed {
                 if let Some(v) = p.take() {
-                    self.chan.give_back(v);
+                    self.chan.give_back(v, p.waiter().is_task());
                 }
             }
         }
@@ -157,7 +161,7 @@ impl<T> Drop for RecvArm<'_, T> {
             if p.waiter().try_abort().is_ok() {
                 self.chan.remove_receiver(&p);
             } else if let Some(v) = p.take() {
-                self.chan.give_back(v);
+                self.chan.give_back(v, p.waiter().is_task());
             }
         }
     }
@@ -262,9 +266,13 @@ impl<T> Arm for SendArm<'_, T> {
         });
     }
 
-    fn on_abandoned(&mut self, _closed: bool) {
+    fn on_abandoned(&mut self, closed: bool) {
         if let Some(p) = self.packet.take() {
-            self.value = p.take();
+            // Chosen and not closed: the receiver that chose it owns the value (it CASed
+            // first and is taking it now). Only a closed channel's value is ours again.
+            if closed {
+                self.value = p.take();
+            }
         }
     }
 
