@@ -1,0 +1,144 @@
+//! Plain channel workloads on OS threads: seq, spsc, mpsc (4:1) and mpmc (4:4), for
+//! gochan, crossbeam-channel, flume, kanal and std::sync::mpsc.
+
+use std::time::Instant;
+
+use super::flavors::{Crossbeam, Flume, Gochan, Kanal, Std, SyncFlavor};
+use super::{run_threads, share, CheckJob, Config, Job, CAPS, FAN, SEQ_BATCH};
+use crate::harness::{Case, Check, Msg, Outcome};
+
+/// The shape of a plain workload: how many senders and receivers, or `seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// One thread: send a batch, receive it, repeat.
+    Seq,
+    /// `senders` producer threads, `receivers` consumer threads on one channel.
+    Pipes { senders: usize, receivers: usize },
+}
+
+impl Shape {
+    pub const SPSC: Shape = Shape::Pipes {
+        senders: 1,
+        receivers: 1,
+    };
+    pub const MPSC: Shape = Shape::Pipes {
+        senders: FAN,
+        receivers: 1,
+    };
+    pub const MPMC: Shape = Shape::Pipes {
+        senders: FAN,
+        receivers: FAN,
+    };
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Seq => "seq",
+            Shape::Pipes { receivers: r, .. } if r > 1 => "mpmc",
+            Shape::Pipes { senders: s, .. } if s > 1 => "mpsc",
+            Shape::Pipes { .. } => "spsc",
+        }
+    }
+
+    pub fn multi_consumer(self) -> bool {
+        matches!(self, Shape::Pipes { receivers, .. } if receivers > 1)
+    }
+
+    /// Which capacities the shape runs at: `seq` needs room for a whole batch.
+    pub fn runs_at(self, cap: Option<usize>) -> bool {
+        self != Shape::Seq || cap.map_or(true, |c| c >= SEQ_BATCH)
+    }
+}
+
+pub fn seq<F: SyncFlavor, M: Msg>(cap: Option<usize>, n: usize) -> Outcome {
+    let (tx, rx) = F::chan::<M>(cap);
+    let mut check = Check::default();
+    let start = Instant::now();
+    let mut next = 1u64;
+    while next <= n as u64 {
+        let end = (next + SEQ_BATCH as u64 - 1).min(n as u64);
+        for i in next..=end {
+            F::send(&tx, M::make(i));
+        }
+        for _ in next..=end {
+            check.add(F::recv(&rx).expect("seq: message missing"));
+        }
+        next = end + 1;
+    }
+    Outcome::time(start, check)
+}
+
+pub fn pipes<F: SyncFlavor, M: Msg>(
+    cap: Option<usize>,
+    n: usize,
+    senders: usize,
+    receivers: usize,
+) -> Outcome {
+    let (tx, rx) = F::chan::<M>(cap);
+    let producers: Vec<Job> = (0..senders)
+        .map(|k| {
+            let tx = F::clone_tx(&tx);
+            Box::new(move || {
+                for i in share(n, senders, k) {
+                    F::send(&tx, M::make(i));
+                }
+            }) as Job
+        })
+        .collect();
+    drop(tx); // the channel closes when the last producer is done
+    let mut rx = Some(rx);
+    let consumers: Vec<CheckJob> = (0..receivers)
+        .map(|k| {
+            let rx = if k + 1 == receivers {
+                rx.take().unwrap()
+            } else {
+                F::clone_rx(rx.as_ref().unwrap())
+            };
+            Box::new(move || {
+                let mut c = Check::default();
+                while let Some(m) = F::recv(&rx) {
+                    c.add(m);
+                }
+                c
+            }) as CheckJob
+        })
+        .collect();
+    run_threads(producers, consumers)
+}
+
+/// Runs `shape` for flavor `F`.
+pub fn run<F: SyncFlavor, M: Msg>(shape: Shape, cap: Option<usize>, n: usize) -> Outcome {
+    match shape {
+        Shape::Seq => seq::<F, M>(cap, n),
+        Shape::Pipes { senders, receivers } => pipes::<F, M>(cap, n, senders, receivers),
+    }
+}
+
+fn add<F: SyncFlavor, M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>) {
+    if (cap == Some(0) && !F::CAP0) || (shape.multi_consumer() && !F::MPMC) {
+        return;
+    }
+    case.add(F::NAME, move |_, n| run::<F, M>(shape, cap, n));
+}
+
+/// The sync cell of `shape` at `cap` with message type `M`, every contender that can run it.
+pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
+    let mut case = Case::new::<M>(shape.name(), cap, "sync", cfg.n(cap));
+    add::<Gochan, M>(&mut case, shape, cap);
+    add::<Crossbeam, M>(&mut case, shape, cap);
+    add::<Flume, M>(&mut case, shape, cap);
+    add::<Kanal, M>(&mut case, shape, cap);
+    add::<Std, M>(&mut case, shape, cap);
+    case
+}
+
+pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
+    for shape in [Shape::Seq, Shape::SPSC, Shape::MPSC, Shape::MPMC] {
+        for cap in CAPS.into_iter().filter(|&c| shape.runs_at(c)) {
+            out.push(case::<usize>(cfg, shape, cap));
+        }
+    }
+    for shape in [Shape::SPSC, Shape::MPMC] {
+        out.push(case::<()>(cfg, shape, Some(1000)));
+        out.push(case::<[u64; 4]>(cfg, shape, Some(1000)));
+    }
+}
