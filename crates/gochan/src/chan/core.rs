@@ -25,14 +25,14 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, SpinGuard, SpinLock};
 
 use super::error::{TryRecvError, TrySendError};
 use super::waiter::{Entry, Packet, Waiter, WakeHandle};
 
 /// The shared state of one channel.
 pub(crate) struct Chan<T> {
-    inner: Mutex<Inner<T>>,
+    inner: SpinLock<Inner<T>>,
     /// Capacity; meaningless when `unbounded`.
     cap: usize,
     unbounded: bool,
@@ -81,7 +81,7 @@ impl<T> Chan<T> {
         };
         let reserve = if unbounded { 0 } else { cap.min(EAGER_SLOTS) };
         Chan {
-            inner: Mutex::new(Inner {
+            inner: SpinLock::new(Inner {
                 buf: VecDeque::with_capacity(reserve),
                 closed: false,
                 rx_gone: false,
@@ -104,7 +104,7 @@ impl<T> Chan<T> {
         *self.on_receivers_gone.lock() = Some(f);
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+    pub(crate) fn lock(&self) -> SpinGuard<'_, Inner<T>> {
         self.inner.lock()
     }
 

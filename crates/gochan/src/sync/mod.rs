@@ -7,6 +7,18 @@
 //! module; the timer service and the groups keep plain `parking_lot` (the models do not
 //! involve timers).
 
+mod spin;
+
+#[cfg(not(loom))]
+pub(crate) use spin::{SpinGuard, SpinLock};
+
+/// Under loom the channel engine locks with loom's mutex (a spin lock multiplies the
+/// models' branches beyond loom's limits); `spin.rs` has its own model.
+#[cfg(loom)]
+pub(crate) type SpinLock<T> = Mutex<T>;
+#[cfg(loom)]
+pub(crate) type SpinGuard<'a, T> = MutexGuard<'a, T>;
+
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
@@ -128,16 +140,34 @@ pub(crate) fn yield_now() {
     loom::thread::yield_now();
 }
 
-/// Spin briefly before parking (not under loom: spinning only multiplies its states).
+/// Busy-spin rounds (2^0 .. 2^6 pause instructions each) before yielding.
+#[cfg(not(loom))]
+const SPIN_ROUNDS: u32 = 7;
+
+/// `yield_now` rounds before parking. A hand-off partner that is running on another core
+/// usually answers within a few microseconds; parking and being woken costs several
+/// microseconds more. Bounded, so nobody burns a core for a partner that is not coming.
+#[cfg(not(loom))]
+const YIELD_ROUNDS: u32 = 50;
+
+/// Spins, then yields, while `ready` is false; returns whether it became true. Under
+/// loom, checks once (spinning only multiplies the model's states).
 pub(crate) fn spin_wait(mut ready: impl FnMut() -> bool) -> bool {
     #[cfg(not(loom))]
     {
-        let backoff = crossbeam_utils::Backoff::new();
-        while !backoff.is_completed() {
+        for round in 0..SPIN_ROUNDS {
+            for _ in 0..(1u32 << round) {
+                std::hint::spin_loop();
+            }
             if ready() {
                 return true;
             }
-            backoff.snooze();
+        }
+        for _ in 0..YIELD_ROUNDS {
+            std::thread::yield_now();
+            if ready() {
+                return true;
+            }
         }
     }
     ready()
