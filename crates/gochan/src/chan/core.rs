@@ -143,15 +143,36 @@ impl<T> Chan<T> {
     /// Tries to send without blocking, with the lock held. On success, returns the waiter
     /// to wake (if a receiver was waiting). `me` is the caller's own select waiter: its
     /// entries are skipped (no self-pairing).
+    #[inline]
     pub(crate) fn try_send_locked(
         &self,
         inner: &mut Inner<T>,
-        mut value: T,
+        value: T,
         me: Option<&Waiter>,
     ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
         if inner.closed || inner.rx_gone {
             return Err(TrySendError::Closed(value));
         }
+        if !inner.receivers_q.is_empty() {
+            return self.send_to_waiting(inner, value, me);
+        }
+        if self.has_room(inner) {
+            inner.buf.push_back(value);
+            self.bump();
+            Ok(None)
+        } else {
+            Err(TrySendError::Full(value))
+        }
+    }
+
+    /// `try_send_locked` when receivers wait: hand the value to the first live one.
+    #[inline(never)]
+    fn send_to_waiting(
+        &self,
+        inner: &mut Inner<T>,
+        mut value: T,
+        me: Option<&Waiter>,
+    ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
         while let Some(entry) = pop_first(&mut inner.receivers_q, me) {
             self.bump();
             match self.deliver(&entry, value) {
@@ -171,7 +192,24 @@ impl<T> Chan<T> {
     /// Tries to receive without blocking, with the lock held. Go's `recv`: take the head
     /// of the buffer and move the first waiting sender's value in behind it, or take
     /// straight from a waiting sender when there is no buffer.
+    #[inline]
     pub(crate) fn try_recv_locked(
+        &self,
+        inner: &mut Inner<T>,
+        me: Option<&Waiter>,
+    ) -> Result<(T, Option<WakeHandle<T>>), TryRecvError> {
+        if inner.senders_q.is_empty() {
+            if let Some(v) = inner.buf.pop_front() {
+                self.bump();
+                return Ok((v, None));
+            }
+        }
+        self.recv_slow(inner, me)
+    }
+
+    /// `try_recv_locked` when senders wait or the buffer is empty.
+    #[inline(never)]
+    fn recv_slow(
         &self,
         inner: &mut Inner<T>,
         me: Option<&Waiter>,

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use futures_core::{FusedStream, Stream};
 
-use super::core::Chan;
+use super::core::{Chan, Inner};
 use super::error::{RecvError, RecvTimeoutError, TryRecvError};
 use super::waiter::{Outcome, Packet, Waiter};
+use crate::sync::SpinGuard;
 
 /// The receiving half of a channel. Clone it for more consumers (each value goes to
 /// exactly one of them). When the last one is dropped, every blocked and future send fails
@@ -86,19 +87,28 @@ impl<T> Receiver<T> {
         self.recv_until(Some(deadline))
     }
 
+    #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut inner = self.chan.lock();
         match self.chan.try_recv_locked(&mut inner, None) {
-            Ok((v, wake)) => {
+            Ok((v, None)) => Ok(v),
+            Ok((v, Some(p))) => {
                 drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
-                return Ok(v);
+                p.waiter().wake();
+                Ok(v)
             }
-            Err(TryRecvError::Closed) => return Err(RecvTimeoutError::Closed),
-            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Closed) => Err(RecvTimeoutError::Closed),
+            Err(TryRecvError::Empty) => self.recv_wait(inner, deadline),
         }
+    }
+
+    /// The blocking part of a receive: queue a waiting receiver and wait for a value.
+    #[inline(never)]
+    fn recv_wait(
+        &self,
+        mut inner: SpinGuard<'_, Inner<T>>,
+        deadline: Option<Instant>,
+    ) -> Result<T, RecvTimeoutError> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(RecvTimeoutError::Timeout);
         }

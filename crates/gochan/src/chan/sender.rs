@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::core::Chan;
+use super::core::{Chan, Inner};
 use super::error::{SendError, SendTimeoutError, TrySendError};
 use super::waiter::{Outcome, Packet, Waiter};
+use crate::sync::SpinGuard;
 
 /// The sending half of a channel. Clone it for more producers; dropping the last one
 /// closes the channel (like Go's `close`).
@@ -92,19 +93,29 @@ impl<T> Sender<T> {
         self.send_until(value, Some(deadline))
     }
 
+    #[inline]
     fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut inner = self.chan.lock();
-        let value = match self.chan.try_send_locked(&mut inner, value, None) {
-            Ok(wake) => {
+        match self.chan.try_send_locked(&mut inner, value, None) {
+            Ok(None) => Ok(()),
+            Ok(Some(p)) => {
                 drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
-                return Ok(());
+                p.waiter().wake();
+                Ok(())
             }
-            Err(TrySendError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
-            Err(TrySendError::Full(v)) => v,
-        };
+            Err(TrySendError::Closed(v)) => Err(SendTimeoutError::Closed(v)),
+            Err(TrySendError::Full(v)) => self.send_wait(inner, v, deadline),
+        }
+    }
+
+    /// The blocking part of a send: queue a waiting sender and wait for a receiver.
+    #[inline(never)]
+    fn send_wait(
+        &self,
+        mut inner: SpinGuard<'_, Inner<T>>,
+        value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(SendTimeoutError::Timeout(value));
         }
