@@ -47,7 +47,7 @@ where
         }
     });
     AfterFunc {
-        node: tree::new_cancel_node(&ctx.node, CancelKind::Hook, Some(hook)),
+        node: tree::new_cancel_node(&ctx.node, CancelKind::Hook, None, Some(hook)),
     }
 }
 

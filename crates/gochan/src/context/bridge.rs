@@ -98,6 +98,7 @@ pub fn to_cancellation_token(ctx: &Context) -> tokio_util::sync::CancellationTok
     let _ = super::tree::new_cancel_node(
         &ctx.node,
         super::tree::CancelKind::Hook,
+        None,
         Some(Box::new(move || t.cancel())),
     );
     token

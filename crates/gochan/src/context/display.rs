@@ -30,7 +30,8 @@ impl fmt::Display for Context {
                 Body::WithoutCancel => f.write_str(".WithoutCancel")?,
                 Body::Cancel(cs) => match cs.kind {
                     CancelKind::Cancel => f.write_str(".WithCancel")?,
-                    CancelKind::Deadline(at) => {
+                    CancelKind::Deadline => {
+                        let at = cs.deadline().expect("a deadline node has its deadline");
                         let now = Instant::now();
                         let left = if at >= now {
                             (at - now).as_nanos() as i128

@@ -102,7 +102,7 @@ fn root(name: &'static str) -> Context {
 /// assert_eq!(child.err(), Some(context::Error::Canceled));
 /// ```
 pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
-    let node = tree::new_cancel_node(&parent.node, CancelKind::Cancel, None);
+    let node = tree::new_cancel_node(&parent.node, CancelKind::Cancel, None, None);
     (Context { node: node.clone() }, CancelFunc { node })
 }
 
@@ -117,7 +117,7 @@ pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
 /// assert_eq!(context::cause(&ctx).unwrap().to_string(), "backend unreachable");
 /// ```
 pub fn with_cancel_cause(parent: &Context) -> (Context, CancelCauseFunc) {
-    let node = tree::new_cancel_node(&parent.node, CancelKind::Cancel, None);
+    let node = tree::new_cancel_node(&parent.node, CancelKind::Cancel, None, None);
     (Context { node: node.clone() }, CancelCauseFunc { node })
 }
 
@@ -198,7 +198,7 @@ fn deadline_node(parent: &Context, at: Instant, cause: Option<Cause>) -> (Contex
     if parent.deadline().is_some_and(|cur| cur < at) {
         return with_cancel(parent); // the parent's deadline comes first anyway
     }
-    let node = tree::new_cancel_node(&parent.node, CancelKind::Deadline(at), None);
+    let node = tree::new_cancel_node(&parent.node, CancelKind::Deadline, Some(at), None);
     tree::arm_deadline(&node, at, cause);
     (Context { node: node.clone() }, CancelFunc { node })
 }
@@ -312,8 +312,8 @@ impl Context {
             match &n.body {
                 Body::Root(_) | Body::WithoutCancel => return None,
                 Body::Cancel(cs) => {
-                    if let CancelKind::Deadline(at) = cs.kind {
-                        return Some(at);
+                    if cs.kind == CancelKind::Deadline {
+                        return cs.deadline();
                     }
                 }
                 Body::Value { .. } => {}

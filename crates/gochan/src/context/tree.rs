@@ -34,7 +34,7 @@ use std::any::Any;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use crate::sync::{AtomicU8, AtomicUsize, Mutex, Ordering};
+use crate::sync::{AtomicU32, AtomicU8, Mutex, Ordering};
 
 use super::error::Error;
 use crate::chan::{self, Receiver};
@@ -50,7 +50,8 @@ const DEADLINE: u8 = 2;
 /// bit set, so a non-nil `err()` implies a closed `done()` (Go issue #75533), and the
 /// state is stored before the close, so a closed `done()` implies a non-nil `err()`.
 const DONE_CLOSED: u8 = 4;
-const NO_INDEX: usize = usize::MAX;
+/// "Not in a slab" / "end of the free list".
+const NO_INDEX: u32 = u32::MAX;
 
 /// One context.
 pub(crate) struct Node {
@@ -75,18 +76,18 @@ pub(crate) enum Body {
     Cancel(CancelState),
 }
 
-/// What a cancel node is, for `Display`.
+/// What a cancel node is, for `Display` (a deadline node's instant is in its `Extra`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum CancelKind {
     Cancel,
-    Deadline(Instant),
+    Deadline,
     Hook,
 }
 
 pub(crate) struct CancelState {
     state: AtomicU8,
     /// Slot in the canceler's slab, or `NO_INDEX`.
-    index: AtomicUsize,
+    index: AtomicU32,
     pub(crate) kind: CancelKind,
     inner: Mutex<Inner>,
 }
@@ -99,6 +100,8 @@ struct Inner {
 
 #[derive(Default)]
 struct Extra {
+    /// The deadline of a `Deadline` node (set before the node is published).
+    deadline: Option<Instant>,
     /// Set when ended with an explicit cause; `None` means "the error itself".
     cause: Option<Cause>,
     done: Option<Receiver<()>>,
@@ -109,41 +112,52 @@ struct Extra {
 
 /// A slab of child links with O(1) insert and remove; freed slots are reused, so a
 /// parent with millions of short-lived children stays as large as its peak live count.
-#[derive(Default)]
 struct Slab {
     slots: Vec<Slot>,
-    free: Option<usize>,
+    /// Head of the free list (`NO_INDEX` when empty).
+    free: u32,
 }
 
+impl Default for Slab {
+    fn default() -> Slab {
+        Slab {
+            slots: Vec::new(),
+            free: NO_INDEX,
+        }
+    }
+}
+
+/// 16 bytes: a child link, or a free-list link.
 enum Slot {
     Weak(Weak<Node>),
     Strong(Arc<Node>),
-    Free(Option<usize>),
+    Free(u32),
 }
 
 impl Slab {
-    fn insert(&mut self, slot: Slot) -> usize {
-        match self.free {
-            Some(i) => {
-                let Slot::Free(next) = std::mem::replace(&mut self.slots[i], slot) else {
-                    unreachable!("free list points at a free slot")
-                };
-                self.free = next;
-                i
-            }
-            None => {
-                self.slots.push(slot);
-                self.slots.len() - 1
-            }
+    /// Inserts a link; `None` if the slab is full (4 billion live children).
+    fn insert(&mut self, slot: Slot) -> Option<u32> {
+        if self.free != NO_INDEX {
+            let i = self.free;
+            let Slot::Free(next) = std::mem::replace(&mut self.slots[i as usize], slot) else {
+                unreachable!("free list points at a free slot")
+            };
+            self.free = next;
+            return Some(i);
         }
+        let i = u32::try_from(self.slots.len())
+            .ok()
+            .filter(|&i| i != NO_INDEX)?;
+        self.slots.push(slot);
+        Some(i)
     }
 
     /// Removes slot `i` if occupied; returns it so the caller drops it unlocked.
-    fn remove(&mut self, i: usize) -> Option<Slot> {
-        match self.slots.get(i) {
+    fn remove(&mut self, i: u32) -> Option<Slot> {
+        match self.slots.get(i as usize) {
             Some(Slot::Weak(_)) | Some(Slot::Strong(_)) => {
-                let s = std::mem::replace(&mut self.slots[i], Slot::Free(self.free));
-                self.free = Some(i);
+                let s = std::mem::replace(&mut self.slots[i as usize], Slot::Free(self.free));
+                self.free = i;
                 Some(s)
             }
             _ => None,
@@ -162,7 +176,7 @@ impl CancelState {
     fn new(kind: CancelKind) -> CancelState {
         CancelState {
             state: AtomicU8::new(LIVE),
-            index: AtomicUsize::new(NO_INDEX),
+            index: AtomicU32::new(NO_INDEX),
             kind,
             inner: Mutex::new(Inner {
                 children: Slab::default(),
@@ -219,6 +233,11 @@ impl CancelState {
         rx
     }
 
+    /// The deadline of a `Deadline` node.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.inner.lock().extra.as_ref().and_then(|e| e.deadline)
+    }
+
     /// Number of live child links (tests and diagnostics).
     pub(crate) fn child_count(&self) -> usize {
         self.inner.lock().children.live()
@@ -250,6 +269,7 @@ pub(crate) fn canceler(node: &Arc<Node>) -> Option<&Arc<Node>> {
 pub(crate) fn new_cancel_node(
     parent: &Arc<Node>,
     kind: CancelKind,
+    deadline: Option<Instant>,
     hook: Option<Box<dyn FnOnce() + Send>>,
 ) -> Arc<Node> {
     let node = Arc::new(Node {
@@ -257,12 +277,11 @@ pub(crate) fn new_cancel_node(
         body: Body::Cancel(CancelState::new(kind)),
     });
     let cs = node.cancel_state().expect("cancel node");
-    if let Some(h) = hook {
-        cs.inner
-            .lock()
-            .extra
-            .get_or_insert_with(Default::default)
-            .hook = Some(h);
+    if hook.is_some() || deadline.is_some() {
+        let mut inner = cs.inner.lock();
+        let extra = inner.extra.get_or_insert_with(Default::default);
+        extra.hook = hook;
+        extra.deadline = deadline;
     }
     let Some(owner) = canceler(parent) else {
         return node; // the parent can never end: nothing to link to
@@ -277,8 +296,10 @@ pub(crate) fn new_cancel_node(
             } else {
                 Slot::Weak(Arc::downgrade(&node))
             };
-            let i = oin.children.insert(slot);
-            cs.index.store(i, Ordering::Release);
+            match oin.children.insert(slot) {
+                Some(i) => cs.index.store(i, Ordering::Release),
+                None => panic!("gochan::context: more than 4 billion live children of one context"),
+            }
         }
         Some(err) => {
             let cause = oin.extra.as_ref().and_then(|e| e.cause.clone());

@@ -20,10 +20,14 @@ pub(crate) type SpinLock<T> = Mutex<T>;
 pub(crate) type SpinGuard<'a, T> = MutexGuard<'a, T>;
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 /// Wakes one blocked thread: `std`'s park/unpark, or under loom a mutex and condvar
 /// (loom's `unpark` wrongly unblocks a thread that is blocked on a mutex, not parked:
