@@ -322,3 +322,44 @@ fn semaphore_async_acquire_and_drop() {
     );
     sem.release(1);
 }
+
+/// TokioErrGroup (feature `tokio`): tasks on tokio, first error cancels siblings, the limit
+/// holds, panics are re-raised by wait.
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_err_group() {
+    use gochan::group::TokioErrGroup;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (g, ctx) = TokioErrGroup::<String>::with_context(&context::background());
+        g.set_limit(2);
+        let active = Arc::new(AtomicI64::new(0));
+        for i in 0..10 {
+            let (active, ctx) = (active.clone(), ctx.clone());
+            g.go(async move {
+                let n = active.fetch_add(1, Ordering::SeqCst) + 1;
+                assert!(n <= 2, "limit exceeded: {n}");
+                tokio::task::yield_now().await;
+                active.fetch_sub(1, Ordering::SeqCst);
+                if i == 4 {
+                    return Err("task 4 failed".to_string());
+                }
+                if i > 4 {
+                    ctx.cancelled().await;
+                }
+                Ok(())
+            });
+        }
+        assert_eq!(g.wait().await, Err("task 4 failed".to_string()));
+        assert_eq!(context::cause(&ctx).unwrap().to_string(), "task 4 failed");
+
+        let g = TokioErrGroup::<String>::new();
+        g.go(async { panic!("tokio task exploded") });
+        let r = tokio::spawn(async move { g.wait().await }).await;
+        assert!(r.unwrap_err().is_panic());
+    });
+}

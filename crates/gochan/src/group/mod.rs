@@ -5,11 +5,15 @@
 mod async_group;
 mod err_group;
 mod semaphore;
+#[cfg(feature = "tokio")]
+mod tokio_group;
 mod wait_group;
 
 pub use async_group::AsyncErrGroup;
 pub use err_group::ErrGroup;
 pub use semaphore::Semaphore;
+#[cfg(feature = "tokio")]
+pub use tokio_group::TokioErrGroup;
 pub use wait_group::WaitGroup;
 
 /// The cause an error group gives its context: the first error, as text (the error
