@@ -47,6 +47,7 @@ fn arms_without_result_and_control_flow() {
     }
     assert_eq!(seen, [0, 2]);
 
+    #[allow(clippy::needless_return)] // the point: `return` from inside an arm
     fn first_or_none(rx: &gochan::Receiver<i32>) -> Option<i32> {
         gochan::select! {
             recv(rx) -> v => return v.ok(),
