@@ -96,4 +96,31 @@ fn context_memory() {
     println!("parent growth across 2,000,000 short-lived children: {grown} bytes");
     assert!(grown.abs() < 4096, "parent grew by {grown} bytes");
     assert_eq!(parent.child_count(), 0);
+
+    channel_memory();
+}
+
+/// Bytes per empty channel and per buffered slot (issue 2's report), measured here so
+/// that no other test allocates meanwhile.
+fn channel_memory() {
+    let before = live();
+    let c0 = gochan::bounded::<usize>(0);
+    let empty0 = live() - before;
+    let before = live();
+    let cu = gochan::unbounded::<usize>();
+    let empty_unb = live() - before;
+    let before = live();
+    let c1000 = gochan::bounded::<usize>(1000);
+    let empty1000 = live() - before;
+    for i in 0..1000 {
+        c1000.0.send(i).unwrap();
+    }
+    let per_slot = (live() - before - empty1000) as f64 / 1000.0;
+    println!(
+        "bytes per empty channel: cap 0 {empty0}, unbounded {empty_unb}, cap 1000 {empty1000} \
+         (64 slots reserved up front); per buffered usize slot when full: {per_slot:.1}"
+    );
+    assert!(empty0 < 400, "{empty0}");
+    assert!(per_slot <= 16.0, "{per_slot}");
+    drop((c0, cu, c1000));
 }
