@@ -455,11 +455,11 @@ impl<T> Chan<T> {
         for p in wake {
             p.waiter().wake();
         }
-        drop(buf);
         let hook = self.on_receivers_gone.lock().take();
         if let Some(hook) = hook {
             hook();
         }
+        drop(buf); // last: a value's Drop may panic; the channel is consistent already
     }
 }
 
