@@ -9,6 +9,8 @@ const CRATES: &[&str] = &[
     "flume",
     "kanal",
     "tokio",
+    "tokio-util",
+    "futures",
     "async-channel",
     "plotters",
 ];

@@ -1,18 +1,21 @@
-// Go twin of the gochan-bench channel workloads (bench/src/workloads). The harness builds
-// this once with `go build` and runs it once per round, interleaved with the Rust rounds:
+// Go twin of the gochan-bench workloads (bench/src/workloads): channels here, fan-in in
+// merge.go, context in context.go, timers in timers.go. The harness builds this once with
+// `go build` and runs it once per round, interleaved with the Rust rounds:
 //
-//	gochan-bench-go -nslow 4000 -nfast 40000 -cells spsc/0/8B,mpmc/1000/32B
+//	gochan-bench-go -nslow 4000 -nfast 40000 -cells spsc/0/8B,mpmc/1000/32B,ctx_tree/depth\ 10/ns/op@1000
 //
-// It prints one JSON object per line: first {"go": version, "gomaxprocs": n}, then one
-// {"workload","cap","msg","n","ns_per_msg","ok"} per cell. "ok" is the delivery check
-// (every message received exactly once: count, sum and sum of squares of 1..=n).
+// A cell may carry its size as "@n"; without it, n is -nslow at capacity 0 and 1, else
+// -nfast. It prints one JSON object per line: first {"go": version, "gomaxprocs": n}, then
+// one {"workload","cap","msg","n","ns_per_msg","ok"} per cell. For a channel cell "ok" is
+// the delivery check (every message received exactly once: count, sum and sum of squares
+// of 1..=n) and the figure is ns per message; a measurement cell reports its figure in
+// its unit (msg: ns/op, ms, B/node, B/timer) and whether every operation passed its check.
 // Go has no unbounded channel, so the "unb" cells are not run.
 package main
 
 import (
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -191,17 +194,22 @@ func selectBoth[T any](cd codec[T], capacity, n int) check {
 }
 
 // cell is one runnable workload configuration: run returns what was received, want
-// what a correct run receives.
+// what a correct run receives. A measurement cell (context, timers: see context.go) has
+// measure instead, which returns its figure in the cell's unit (msg) and whether every
+// operation passed its check.
 type cell struct {
-	workload, msg string
-	capacity      int
-	run, want     func(n int) check
+	workload, capLabel, msg string
+	capacity                int
+	run, want               func(n int) check
+	measure                 func(n int) (float64, bool)
 }
+
+func (c cell) key() string { return c.workload + "/" + c.capLabel + "/" + c.msg }
 
 func register[T any](cells map[string]cell, msg string, cd codec[T]) {
 	add := func(w string, capacity int, f func(n int) check) {
-		key := fmt.Sprintf("%s/%d/%s", w, capacity, msg)
-		cells[key] = cell{w, msg, capacity, f, func(n int) check { return expected(cd, n) }}
+		c := cell{w, strconv.Itoa(capacity), msg, capacity, f, func(n int) check { return expected(cd, n) }, nil}
+		cells[c.key()] = c
 	}
 	for _, c := range []int{0, 1, 1000} {
 		c := c
@@ -236,7 +244,11 @@ func main() {
 	register(cells, "8B", c8)
 	register(cells, "0B", c0)
 	register(cells, "32B", c32)
+	registerMerge(cells)
+	registerContext(cells)
+	registerTimers(cells)
 	var keys []string
+	sizes := map[string]int{} // from "workload/cap/msg@n"
 	if *only == "" {
 		for _, w := range []string{"seq", "spsc", "mpsc", "mpmc", "select_rx", "select_both"} {
 			for _, c := range []string{"0", "1", "1000"} {
@@ -247,6 +259,17 @@ func main() {
 		}
 	} else {
 		for _, k := range strings.Split(*only, ",") {
+			if at := strings.LastIndex(k, "@"); at >= 0 {
+				if n, err := strconv.Atoi(k[at+1:]); err == nil && n > 0 {
+					sizes[k[:at]] = n
+				}
+				k = k[:at]
+			}
+			if _, ok := cells[k]; !ok {
+				if c, ok := dynamicCell(k); ok {
+					cells[k] = c
+				}
+			}
 			if _, ok := cells[k]; ok {
 				keys = append(keys, k) // cells Go cannot run (unbounded) are skipped
 			}
@@ -256,6 +279,9 @@ func main() {
 	enc := json.NewEncoder(os.Stdout)
 	_ = enc.Encode(map[string]any{"go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0)})
 	n := func(c cell) int {
+		if m, ok := sizes[c.key()]; ok {
+			return m
+		}
 		if c.capacity <= 1 {
 			return *nslow
 		}
@@ -267,17 +293,53 @@ func main() {
 		if w < 100 {
 			w = 100
 		}
-		c.run(w)
+		if c.measure != nil {
+			c.measure(w)
+		} else {
+			c.run(w)
+		}
 	}
 	for r := 0; r < *rounds; r++ {
 		for _, k := range keys {
 			c := cells[k]
 			m := n(c)
+			if c.measure != nil {
+				fig, ok := c.measure(m)
+				_ = enc.Encode(line{c.workload, c.capLabel, c.msg, m, fig, ok})
+				continue
+			}
 			start := time.Now()
 			got := c.run(m)
 			el := time.Since(start)
-			_ = enc.Encode(line{c.workload, strconv.Itoa(c.capacity), c.msg, m,
+			_ = enc.Encode(line{c.workload, c.capLabel, c.msg, m,
 				float64(el.Nanoseconds()) / float64(m), got == c.want(m)})
 		}
 	}
+}
+
+// dynamicCell makes the cells whose parameter is a number ("ctx_fanout/create
+// n=100000/ms", "ctx_timeout/4000 live/ns/op", "timer_pending/n=1000000/B/timer"); the
+// run's size itself comes with "@n".
+func dynamicCell(key string) (cell, bool) {
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) != 3 {
+		return cell{}, false
+	}
+	var f func(n int) (float64, bool)
+	switch {
+	case parts[0] == "ctx_fanout" && parts[2] == "ms":
+		what, _, _ := strings.Cut(parts[1], " ")
+		f = fanoutCell(what)
+	case parts[0] == "ctx_timeout" && parts[2] == "ns/op" && strings.HasSuffix(parts[1], " live"):
+		live, err := strconv.Atoi(strings.TrimSuffix(parts[1], " live"))
+		if err == nil && live >= 0 {
+			f = func(n int) (float64, bool) { return withTimeout(live, n) }
+		}
+	case parts[0] == "timer_pending" && parts[2] == "B/timer" && strings.HasPrefix(parts[1], "n="):
+		f = pendingTimers
+	}
+	if f == nil {
+		return cell{}, false
+	}
+	return cell{workload: parts[0], capLabel: parts[1], msg: parts[2], capacity: 1000, measure: f}, true
 }

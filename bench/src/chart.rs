@@ -1,5 +1,5 @@
-//! One SVG bar chart per workload: groups = capacity x mode x message size, one bar per
-//! contender (median ns/msg, log scale) with a min–max whisker.
+//! One SVG bar chart per workload: groups = capacity x mode x message size (or parameter
+//! x mode x unit), one bar per contender (median, log scale) with a min–max whisker.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::harness::{median, min_max};
-use crate::report::{columns, rows, Report, Row};
+use crate::report::{columns, rows, unit, Report, Row};
 
 fn color(contender: &str) -> RGBColor {
     match contender {
@@ -17,6 +17,7 @@ fn color(contender: &str) -> RGBColor {
         "kanal" => RGBColor(214, 39, 40),
         "std" => RGBColor(148, 103, 189),
         "tokio" => RGBColor(140, 86, 75),
+        "tokio-util" => RGBColor(188, 189, 34),
         "async-channel" => RGBColor(227, 119, 194),
         "go" => RGBColor(0, 173, 216),
         _ => RGBColor(127, 127, 127),
@@ -64,6 +65,8 @@ fn chart(workload: &str, rows: &[&Row<'_>], path: &Path) -> Result<(), Box<dyn s
     if !(lo.is_finite() && hi > 0.0) {
         return Ok(());
     }
+    // Every row of a workload has the same unit (ns/msg, ns/op, ms, B/node, ...).
+    let unit = rows.first().map_or("ns/msg", |r| unit(r.key));
     let lo = 10f64.powf(lo.max(0.1).log10().floor());
     let hi = 10f64.powf((hi * 1.05).log10().ceil());
 
@@ -71,7 +74,7 @@ fn chart(workload: &str, rows: &[&Row<'_>], path: &Path) -> Result<(), Box<dyn s
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("{workload}: ns per message (median of rounds, log scale; whisker = min-max)"),
+            format!("{workload}: {unit} (median of rounds, log scale; whisker = min-max)"),
             ("sans-serif", 20),
         )
         .margin(15)
@@ -83,7 +86,7 @@ fn chart(workload: &str, rows: &[&Row<'_>], path: &Path) -> Result<(), Box<dyn s
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .y_desc("ns / message")
+        .y_desc(unit)
         .y_label_formatter(&|y| format!("{y}"))
         .draw()?;
 

@@ -19,7 +19,8 @@ pub const GO_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/go");
 pub struct Go {
     bin: PathBuf,
     pub version: String,
-    /// `workload/cap/msg` cells to run.
+    /// `workload/cap/msg@n` cells to run (`@n`: the run's size; without it Go picks
+    /// `-nslow` or `-nfast` by capacity).
     cells: Vec<String>,
     results: BTreeMap<(String, String, String), CellResult>,
 }
@@ -181,7 +182,7 @@ mod tests {
         let cfg = Config {
             n_slow: 301,
             n_fast: 2003,
-            rounds: 1,
+            ..Config::tiny()
         };
         go.run_round(&cfg).unwrap(); // errors on a failed delivery check
         let res = go.into_results();
@@ -189,6 +190,43 @@ mod tests {
         assert!(res
             .iter()
             .all(|c| c.key.mode == GO_MODE && c.ns_per_msg["go"].len() == 1));
+    }
+
+    /// The Go twins of every merge, context and timer cell run and pass their checks, under
+    /// the same names as the Rust cells (skipped without Go).
+    #[test]
+    fn go_measurement_cells_match_rust_cells() {
+        let cfg = Config::tiny();
+        let cases: Vec<_> = crate::workloads::all_cases(&cfg, None)
+            .into_iter()
+            .filter(|c| {
+                c.key.workload.starts_with("ctx_")
+                    || c.key.workload.starts_with("timer")
+                    || c.key.workload == "merge"
+            })
+            .collect();
+        let cells: std::collections::BTreeSet<String> = cases
+            .iter()
+            .map(|c| format!("{}/{}/{}@{}", c.key.workload, c.key.cap, c.key.msg, c.n))
+            .collect();
+        let want = cells.len() - 1; // ctx_child/create+drop: Go has no drop
+        let mut go = match Go::setup(cells.into_iter().collect()) {
+            Ok(g) => g,
+            Err(e) => return eprintln!("skipped: {e}"),
+        };
+        go.run_round(&cfg).unwrap(); // errors on a failed check
+        let res = go.into_results();
+        let names: Vec<String> = res.iter().map(|c| c.key.id()).collect();
+        assert_eq!(res.len(), want, "{names:?}");
+        // Heap deltas at this tiny n can dip below 0 (Go frees timers that earlier cells
+        // stopped, lazily); the time figures must be positive.
+        assert!(
+            res.iter().all(|c| {
+                let x = c.ns_per_msg["go"][0];
+                x.is_finite() && (x > 0.0 || c.key.msg.starts_with("B/"))
+            }),
+            "{res:?}"
+        );
     }
 
     #[test]

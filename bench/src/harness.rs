@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, Once, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,15 @@ impl Check {
         self
     }
 
+    /// The check of a run of `count` operations that each passed their own check (the
+    /// measurement cells: see [`Case::measure`]).
+    pub fn ops(count: u64) -> Check {
+        Check {
+            count,
+            ..Check::default()
+        }
+    }
+
     /// The check of messages `1..=n`, each delivered exactly once.
     pub fn expected<M: Msg>(n: usize) -> Check {
         let mut c = Check::default();
@@ -94,6 +103,9 @@ impl Check {
 pub struct Outcome {
     pub elapsed: Duration,
     pub check: Check,
+    /// The run's figure in its cell's unit (ms, bytes, ...), when it is not
+    /// `elapsed / n` in ns (the default, for ns/msg and ns/op cells).
+    pub figure: Option<f64>,
 }
 
 impl Outcome {
@@ -102,23 +114,58 @@ impl Outcome {
         Outcome {
             elapsed: start.elapsed(),
             check,
+            figure: None,
         }
+    }
+
+    /// A run of `count` verified operations that started at `start` and ends now.
+    pub fn ops(start: Instant, count: u64) -> Outcome {
+        Outcome::time(start, Check::ops(count))
+    }
+
+    /// A run whose figure is `figure` (already in the cell's unit).
+    pub fn figure(figure: f64, count: u64) -> Outcome {
+        Outcome {
+            elapsed: Duration::ZERO,
+            check: Check::ops(count),
+            figure: Some(figure),
+        }
+    }
+
+    /// A run whose figure is the wall time `elapsed` in milliseconds.
+    pub fn ms(elapsed: Duration, count: u64) -> Outcome {
+        Outcome::figure(elapsed.as_secs_f64() * 1e3, count)
     }
 }
 
 /// Shared execution environment: the async runtime (2 workers, like the 2 cores).
 pub struct Env {
+    /// The runtime of the channel and context workloads; no time driver (as before tokio's
+    /// `time` feature was in the build), so the channel figures stay comparable.
     pub rt: tokio::runtime::Runtime,
+    timer_rt: OnceLock<tokio::runtime::Runtime>,
+}
+
+fn runtime(time: bool) -> tokio::runtime::Runtime {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    b.worker_threads(2);
+    if time {
+        b.enable_time();
+    }
+    b.build().expect("tokio runtime")
 }
 
 impl Env {
     pub fn new() -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        Env { rt }
+        Env {
+            rt: runtime(false),
+            timer_rt: OnceLock::new(),
+        }
+    }
+
+    /// A 2-worker runtime with the time driver, for the timer workloads (built on first use).
+    pub fn timer_rt(&self) -> &tokio::runtime::Runtime {
+        self.timer_rt.get_or_init(|| runtime(true))
     }
 }
 
@@ -188,6 +235,24 @@ impl Case {
         }
     }
 
+    /// A measurement cell (context, timers): `param` goes in the `cap` column and `unit`
+    /// (`ns/op`, `ms`, `B/node`, ...) in the `msg` column. Its runs return
+    /// [`Outcome::ops`] or [`Outcome::figure`]: `n` operations, each of which passed its
+    /// own check (e.g. a cancelled child reports an error).
+    pub fn measure(workload: &str, param: &str, mode: &str, unit: &str, n: usize) -> Case {
+        Case {
+            key: Key {
+                workload: workload.into(),
+                cap: param.into(),
+                mode: mode.into(),
+                msg: unit.into(),
+            },
+            n,
+            expect: |n| Check::ops(n as u64),
+            entries: Vec::new(),
+        }
+    }
+
     pub fn add(&mut self, contender: &'static str, run: impl Fn(&Env, usize) -> Outcome + 'static) {
         self.entries.push(Entry {
             contender,
@@ -196,7 +261,8 @@ impl Case {
     }
 }
 
-/// Raw figures of one cell: ns/msg of every round, per contender.
+/// Raw figures of one cell: ns/msg of every round, per contender (for measurement cells
+/// the figure is in the unit named by `key.msg`: ns/op, ms, B/node, ...).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CellResult {
     pub key: Key,
@@ -250,7 +316,9 @@ fn watch(run: Option<String>) {
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = run.map(|r| (r, Instant::now()));
 }
 
-/// Runs one entry and verifies the delivery check; panics on a lost or duplicated message.
+/// Runs one entry and verifies the delivery check; panics on a lost or duplicated message
+/// (or a failed operation check). Returns the run's figure: ns per message (or op), or
+/// the run's own [`Outcome::figure`].
 pub fn run_checked(env: &Env, case: &Case, entry: &Entry, n: usize) -> f64 {
     watch(Some(format!(
         "{} {} (n = {n})",
@@ -267,7 +335,8 @@ pub fn run_checked(env: &Env, case: &Case, entry: &Entry, n: usize) -> f64 {
         case.key.id(),
         entry.contender
     );
-    out.elapsed.as_nanos() as f64 / n as f64
+    out.figure
+        .unwrap_or_else(|| out.elapsed.as_nanos() as f64 / n as f64)
 }
 
 /// Runs every case for `rounds` rounds. Within a round every cell runs all its contenders

@@ -1,12 +1,13 @@
-//! gochan-bench: runs the same channel workloads on gochan and its peers (and Go, when
-//! `go` is on PATH) in one process, interleaved, and writes a Markdown table, the raw
-//! figures as JSON and one SVG chart per workload.
+//! gochan-bench: runs the same channel, fan-in, context and timer workloads on gochan and
+//! its peers (and Go, when `go` is on PATH) in one process, interleaved, and writes a
+//! Markdown table, the raw figures as JSON and one SVG chart per workload.
 //!
 //! ```text
 //! cargo run --release -p gochan-bench -- [--quick] [--out DIR] [--filter SUBSTR] [--rounds N] [--no-go]
 //! cargo run --release -p gochan-bench -- compare OLD.json NEW.json [--threshold PCT] [--all]
 //! ```
 
+mod alloc;
 mod chart;
 mod compare;
 mod go;
@@ -27,7 +28,7 @@ const USAGE: &str =
     "usage: gochan-bench [--quick] [--out DIR] [--filter SUBSTR] [--rounds N] [--no-go]
        gochan-bench compare OLD.json NEW.json [--threshold PCT] [--all] [--contender NAME]...
 
-  --quick          fewer messages per run (about half a minute on 2 cores)
+  --quick          fewer messages, ops and children per run (under two minutes on 2 cores)
   --out DIR        where results.md, results.json and <workload>.svg go (default bench/results)
   --filter SUBSTR  only cells whose id workload/cap/mode/msg contains SUBSTR (e.g. spsc/0/)
   --rounds N       rounds (default 5 quick, 9 full; at least 1)
@@ -75,6 +76,10 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("compare") {
         return ExitCode::from(compare::main(&args[1..]) as u8);
     }
+    if args.first().map(String::as_str) == Some(workloads::timers::PROBE_CMD) {
+        // Internal: the pending-timers probe, run in a fresh process (see timers.rs).
+        return workloads::timers::probe_main(&args[1..]);
+    }
     let args = match parse(&args) {
         Ok(a) => a,
         Err(e) => {
@@ -117,12 +122,15 @@ fn run(args: Args) -> Result<(), String> {
     meta.n_slow = cfg.n_slow;
     meta.n_fast = cfg.n_fast;
     meta.filter = args.filter.clone();
+    meta.n_ops = cfg.n_ops;
+    meta.n_ctx = cfg.n_ctx;
+    meta.n_timers = cfg.n_timers;
 
-    // Go is asked for the selected cells and runs those it has (no unbounded channels in
-    // Go), one process per round.
+    // Go is asked for the selected cells (`workload/cap/msg@n`) and runs those it has (no
+    // unbounded channels in Go, no drop of a context), one process per round.
     let go_cells: BTreeSet<String> = cases
         .iter()
-        .map(|c| format!("{}/{}/{}", c.key.workload, c.key.cap, c.key.msg))
+        .map(|c| format!("{}/{}/{}@{}", c.key.workload, c.key.cap, c.key.msg, c.n))
         .collect();
     let mut go = if args.no_go {
         meta.go = "skipped (--no-go)".into();
@@ -165,6 +173,15 @@ fn run(args: Args) -> Result<(), String> {
         |msg| eprintln!("{msg}"),
     );
     drop(env);
+    if cases.iter().any(|c| c.key.workload.starts_with("timer")) {
+        // The pending-timers probe: RSS and thread count around n pending gochan timers,
+        // in a fresh process so that nothing this run allocated is in the figures.
+        match workloads::timers::probe_process(cfg.n_timers) {
+            Ok(p) => meta.notes.push(p.note()),
+            Err(e) => meta.notes.push(format!("pending-timers probe failed: {e}")),
+        }
+        eprintln!("{}", meta.notes.last().expect("pushed"));
+    }
     if let Some(g) = go {
         cells.extend(g.into_results());
     }

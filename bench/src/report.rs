@@ -15,6 +15,7 @@ pub const CONTENDERS: &[&str] = &[
     "kanal",
     "std",
     "tokio",
+    "tokio-util",
     "async-channel",
     "go",
 ];
@@ -40,6 +41,16 @@ pub struct Meta {
     pub n_fast: usize,
     pub filter: Option<String>,
     pub elapsed_s: f64,
+    /// Sizes of the context and timer cells (0 in reports written before they existed).
+    #[serde(default)]
+    pub n_ops: usize,
+    #[serde(default)]
+    pub n_ctx: usize,
+    #[serde(default)]
+    pub n_timers: usize,
+    /// Figures that are not table cells (e.g. the pending-timers RSS probe).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Everything a run produced; serialized as the raw-figures JSON file.
@@ -97,10 +108,22 @@ pub fn utc_now() -> String {
     )
 }
 
-/// A figure for the table: 1 decimal below 10 ns, whole ns above.
+/// The unit of a row's figures: ns/msg for the channel cells (whose `msg` column is a
+/// message size), else the unit the measurement cell names in its `msg` column.
+pub fn unit(key: &Key) -> &str {
+    match key.msg.as_str() {
+        "0B" | "8B" | "32B" => "ns/msg",
+        u => u,
+    }
+}
+
+/// A figure for the table: 2 decimals below 1 (ms rows), 1 decimal below 10, whole
+/// numbers above.
 pub fn fmt_ns(x: f64) -> String {
     if !x.is_finite() {
         "?".into()
+    } else if x.abs() < 1.0 {
+        format!("{x:.2}")
     } else if x < 10.0 {
         format!("{x:.1}")
     } else {
@@ -279,6 +302,21 @@ pub fn markdown(report: &Report) -> String {
         m.filter.as_ref().map_or(String::new(), |f| format!(", --filter {f}")),
         m.elapsed_s
     );
+    if m.n_ops > 0 {
+        let _ = writeln!(
+            s,
+            "- context/timer sizes: {} ops per ns/op run, {} children per fan-out and B/node \
+             run, {} pending timers{}",
+            m.n_ops,
+            m.n_ctx,
+            m.n_timers,
+            if m.quick {
+                " (--quick: a full run uses 1000000 ops, 100000 children, 1000000 timers)"
+            } else {
+                ""
+            }
+        );
+    }
     s.push_str(
         "\nFigures are ns per message: median over rounds (min–max); **bold** = fastest in the \
          row. Contenders run interleaved within each cell, every round. `sync` = OS threads; \
@@ -292,9 +330,49 @@ pub fn markdown(report: &Report) -> String {
          `gochan / best peer` is gochan's median over the best Rust peer's in the same row \
          (above 1 = gochan slower); `gochan / go` is the same against Go.\n\n",
     );
+    s.push_str(LEGEND_MEASURE);
     s.push_str(&markdown_table(report));
+    if !m.notes.is_empty() {
+        s.push_str("\nNotes:\n\n");
+        for n in &m.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
     s
 }
+
+/// Legend of the merge, context and timer rows.
+const LEGEND_MEASURE: &str = "\
+`merge`: fan-in of 8 input channels (cap 1000, one producer thread or task each) into one \
+consumer, ns/msg; `cap` is the output's capacity. cap 0: gochan `pipeline::merge` (its \
+output is unbuffered), crossbeam a hand-written `Select` loop forwarding into \
+`bounded(0)`, Go the pipelines-article merge (a goroutine per input) into an unbuffered \
+channel; cap 1000: the same loop by hand on gochan (`Select`) and crossbeam, Go's merge \
+into a 1000 buffer; async: `futures::stream::select_all` over the 8 receivers \
+(gochan `into_stream()`, async-channel), no output channel.\n\n\
+Context and timer rows: `cap` is the parameter and `msg` the unit. `tokio-util` = \
+`CancellationToken`; `tokio` = `tokio::time::sleep`. ns/op rows time a loop of single \
+operations on one thread, each checked (a cancelled child reports cancelled): \
+`ctx_child` a child of a live parent created and cancelled (or dropped: gochan's \
+`CancelFunc` cancels on drop; Go has no drop); `ctx_timeout` 2 threads each create 10 \
+`WithTimeout(background, 1h)` children then cancel them, with 40/4000/400000 other \
+timeout contexts live (Go's BenchmarkWithTimeout; op = one child); `ctx_tree` build a \
+chain of `depth` cancelable children under a cancelable root, then cancel the root (Go's \
+BenchmarkCancelTree, Root=OpenCanceler; op = one tree); `ctx_check` `err()` / \
+`is_cancelled()` / `Err()`, and a non-blocking receive on `done()` / `Done()`, on a live \
+context; `ctx_value` `value::<T>()` / `Value(key)` for a value `depth` nodes up a chain \
+of value contexts. `ctx_fanout` (ms, n children of one parent): `create` them, `cancel` \
+the parent and check every child reports cancelled, `wake` n tasks (goroutines) each \
+awaiting its own child's `cancelled()` / `Done()`: from the parent's cancel until the last \
+one ran. `ctx_bytes` (B/node): live heap after creating n children of a cancelable \
+parent, per child (Rust: a counting allocator, requested bytes without malloc's own \
+overhead; Go: `HeapAlloc` delta after GC), the parent's child table and the timer's \
+entry included; `+done` after calling `done()` / `Done()` once on each. gochan's timer \
+service and Go's per-P timer heaps keep their table capacity from earlier runs, so table \
+growth is mostly not in the B/node and B/timer figures (the RSS note below has it). `timer` `new+stop`: gochan \
+`Timer::new(1h)` + `stop()`, tokio a `sleep(1h)` polled once (which registers it with \
+the runtime's timer wheel) and dropped, Go `time.NewTimer(1h)` + `Stop()`; \
+`timer_pending` (B/timer): live heap per pending 1h timer, counted as for `ctx_bytes`.\n\n";
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,17 @@
 //! Workload registry. Each module contributes cells (`Case`s) through a `cases` function
-//! listed in [`MODULES`]; a later module (e.g. context/cancellation: gochan::context vs
-//! tokio-util's CancellationToken vs Go's context) is one more file and one more line
-//! here, plus the matching workload in `bench/go/main.go`.
+//! listed in [`MODULES`], with a Go twin in `bench/go/`: the channel workloads (`sync`,
+//! `async`, `select`), fan-in (`merge`), `context` (gochan::context vs tokio-util's
+//! CancellationToken vs Go's context) and `timers` (gochan's timer service vs tokio's
+//! timer wheel vs Go's timers).
 
+pub mod context;
 pub mod flavors;
+pub mod merge;
 pub mod select;
 pub mod sync;
 #[path = "async.rs"]
 pub mod tasks;
+pub mod timers;
 
 use std::future::Future;
 use std::ops::RangeInclusive;
@@ -33,6 +37,14 @@ pub struct Config {
     /// Messages per run at capacity 1000 and unbounded.
     pub n_fast: usize,
     pub rounds: usize,
+    /// Operations per run of the ns/op cells (context, timers).
+    pub n_ops: usize,
+    /// Children per run of the context fan-out and bytes-per-node cells.
+    pub n_ctx: usize,
+    /// Pending timers of the `timer_pending` cell and the RSS probe.
+    pub n_timers: usize,
+    /// Other live timeout contexts of the `ctx_timeout` cells (Go's BenchmarkWithTimeout).
+    pub live: [usize; 3],
 }
 
 impl Config {
@@ -41,6 +53,10 @@ impl Config {
             n_slow: 10_000,
             n_fast: 100_000,
             rounds: 7,
+            n_ops: 200_000,
+            n_ctx: 10_000,
+            n_timers: 100_000,
+            live: [40, 4_000, 400_000],
         }
     }
     pub fn full() -> Config {
@@ -48,6 +64,23 @@ impl Config {
             n_slow: 50_000,
             n_fast: 1_000_000,
             rounds: 9,
+            n_ops: 1_000_000,
+            n_ctx: 100_000,
+            n_timers: 1_000_000,
+            live: [40, 4_000, 400_000],
+        }
+    }
+    /// Small sizes for the harness's own tests (fast in debug builds).
+    #[cfg(test)]
+    pub fn tiny() -> Config {
+        Config {
+            n_slow: 400,
+            n_fast: 2_000,
+            rounds: 1,
+            n_ops: 2_000,
+            n_ctx: 500,
+            n_timers: 2_000,
+            live: [4, 40, 400],
         }
     }
     pub fn n(&self, cap: Option<usize>) -> usize {
@@ -65,6 +98,9 @@ pub const MODULES: &[(&str, CasesFn)] = &[
     ("sync", sync::cases),
     ("async", tasks::cases),
     ("select", select::cases),
+    ("merge", merge::cases),
+    ("context", context::cases),
+    ("timers", timers::cases),
 ];
 
 /// Every cell, optionally only those whose id (`workload/cap/mode/msg`) contains `filter`.
@@ -102,6 +138,7 @@ fn outcome(spans: &[Span], check: Check) -> Outcome {
     Outcome {
         elapsed: end - start,
         check,
+        figure: None,
     }
 }
 

@@ -8,11 +8,7 @@ use crate::harness::{run_checked, Env};
 
 #[test]
 fn every_contender_delivers_every_message_exactly_once() {
-    let cfg = Config {
-        n_slow: 400,
-        n_fast: 2_000,
-        rounds: 1,
-    };
+    let cfg = Config::tiny();
     let env = Env::new();
     let cases = all_cases(&cfg, None);
     assert!(cases.len() > 40, "{} cells", cases.len());
@@ -37,7 +33,7 @@ fn contenders_per_workload() {
     let cfg = Config {
         n_slow: 4,
         n_fast: 4,
-        rounds: 1,
+        ..Config::tiny()
     };
     let names = |id: &str| -> Vec<&'static str> {
         let cases = all_cases(&cfg, Some(id));
@@ -71,4 +67,52 @@ fn contenders_per_workload() {
     assert!(
         all_cases(&cfg, Some("seq/0/")).is_empty() && all_cases(&cfg, Some("seq/1/")).is_empty()
     );
+}
+
+#[test]
+fn measurement_cells_report_sane_figures() {
+    let cfg = Config::tiny();
+    let env = Env::new();
+    let mut seen = 0;
+    for case in all_cases(&cfg, None) {
+        let unit = crate::report::unit(&case.key).to_string();
+        if unit == "ns/msg" {
+            continue;
+        }
+        for e in &case.entries {
+            let fig = run_checked(&env, &case, e, case.n);
+            let id = format!("{} {}", case.key.id(), e.contender);
+            assert!(fig.is_finite() && fig > 0.0, "{id}: {fig}");
+            if unit.starts_with("B/") {
+                // A node or a timer is at least a pointer and far below a page.
+                assert!((8.0..4096.0).contains(&fig), "{id}: {fig} {unit}");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 35, "{seen} measurement entries");
+}
+
+#[test]
+fn context_timer_and_merge_contenders() {
+    let cfg = Config::tiny();
+    let names = |id: &str| -> Vec<&'static str> {
+        let cases = all_cases(&cfg, Some(id));
+        assert_eq!(cases.len(), 1, "{id}");
+        cases[0].entries.iter().map(|e| e.contender).collect()
+    };
+    assert_eq!(names("ctx_child/create+cancel/"), ["gochan", "tokio-util"]);
+    assert_eq!(names("ctx_timeout/400 live/"), ["gochan"]);
+    assert_eq!(names("ctx_tree/depth 1000/"), ["gochan", "tokio-util"]);
+    assert_eq!(names("ctx_value/depth 100/"), ["gochan"]);
+    assert_eq!(
+        names("ctx_fanout/wake n=500/async/ms"),
+        ["gochan", "tokio-util"]
+    );
+    assert_eq!(names("ctx_bytes/cancel child/"), ["gochan", "tokio-util"]);
+    assert_eq!(names("ctx_bytes/timeout child+done/"), ["gochan"]);
+    assert_eq!(names("timer/new+stop/"), ["gochan", "tokio"]);
+    assert_eq!(names("timer_pending/n=2000/"), ["gochan", "tokio"]);
+    assert_eq!(names("merge/0/sync/"), ["gochan", "crossbeam"]);
+    assert_eq!(names("merge/1000/async/"), ["gochan", "async-channel"]);
 }

@@ -24,8 +24,9 @@ impl fmt::Display for Context {
         for node in chain.iter().rev() {
             match &node.body {
                 Body::Root(name) => f.write_str(name)?,
-                Body::Value { type_name, .. } => {
-                    write!(f, ".WithValue({type_name}, {type_name})")?;
+                Body::Value { value, .. } => {
+                    let name = (**value).type_name();
+                    write!(f, ".WithValue({name}, {name})")?;
                 }
                 Body::WithoutCancel => f.write_str(".WithoutCancel")?,
                 Body::Cancel(cs) => match cs.kind {

@@ -222,7 +222,6 @@ pub fn with_value<T: Send + Sync + 'static>(parent: &Context, value: T) -> Conte
             body: Body::Value {
                 canceler: tree::canceler(&parent.node).cloned(),
                 value: Box::new(value),
-                type_name: std::any::type_name::<T>(),
             },
         }),
     }
@@ -332,7 +331,7 @@ impl Context {
         let mut n = &self.node;
         loop {
             if let Body::Value { value, .. } = &n.body {
-                if let Some(v) = (**value).downcast_ref::<T>() {
+                if let Some(v) = (**value).as_any().downcast_ref::<T>() {
                     return Some(v);
                 }
             }

@@ -67,13 +67,28 @@ pub(crate) enum Body {
     /// cancelable ancestor (so `err()` is one hop).
     Value {
         canceler: Option<Arc<Node>>,
-        value: Box<dyn Any + Send + Sync>,
-        type_name: &'static str,
+        value: Box<dyn AnyValue>,
     },
     /// `without_cancel`: values pass through, cancellation does not.
     WithoutCancel,
     /// `with_cancel*`, `with_deadline*`, and the hidden nodes of `after_func`.
     Cancel(CancelState),
+}
+
+/// A context value: `Any` plus its type's name (for `Display`), in one vtable so a value
+/// node stays small.
+pub(crate) trait AnyValue: Any + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn type_name(&self) -> &'static str;
+}
+
+impl<T: Any + Send + Sync> AnyValue for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
 }
 
 /// What a cancel node is, for `Display` (a deadline node's instant is in its `Extra`).
@@ -93,7 +108,8 @@ pub(crate) struct CancelState {
 }
 
 struct Inner {
-    children: Slab,
+    /// Child links, allocated with the first child (most nodes are leaves).
+    children: Option<Box<Slab>>,
     /// Rarely used parts, allocated on first use to keep plain nodes small.
     extra: Option<Box<Extra>>,
 }
@@ -179,7 +195,7 @@ impl CancelState {
             index: AtomicU32::new(NO_INDEX),
             kind,
             inner: Mutex::new(Inner {
-                children: Slab::default(),
+                children: None,
                 extra: None,
             }),
         }
@@ -240,7 +256,7 @@ impl CancelState {
 
     /// Number of live child links (tests and diagnostics).
     pub(crate) fn child_count(&self) -> usize {
-        self.inner.lock().children.live()
+        self.inner.lock().children.as_ref().map_or(0, |c| c.live())
     }
 }
 
@@ -296,7 +312,11 @@ pub(crate) fn new_cancel_node(
             } else {
                 Slot::Weak(Arc::downgrade(&node))
             };
-            match oin.children.insert(slot) {
+            match oin
+                .children
+                .get_or_insert_with(Default::default)
+                .insert(slot)
+            {
                 Some(i) => cs.index.store(i, Ordering::Release),
                 None => panic!("gochan::context: more than 4 billion live children of one context"),
             }
@@ -323,7 +343,7 @@ fn detach(node: &Node) {
         return;
     };
     let ocs = owner.cancel_state().expect("canceler is a cancel node");
-    let removed = ocs.inner.lock().children.remove(i);
+    let removed = ocs.inner.lock().children.as_mut().and_then(|c| c.remove(i));
     drop(removed); // outside the lock: it may be the last reference of a hook node
 }
 
@@ -332,57 +352,67 @@ fn detach(node: &Node) {
 /// The node leaves its parent's slab.
 pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
     detach(node);
-    let mut stack = vec![node.clone()];
+    // Most nodes are leaves: the stack allocates only when a node has children.
+    let mut stack: Vec<Arc<Node>> = Vec::new();
+    end_one(node, err, &cause, &mut stack);
     while let Some(n) = stack.pop() {
-        let cs = n.cancel_state().expect("only cancel nodes are cancelled");
-        let mut inner = cs.inner.lock();
-        if cs.has_ended() {
-            continue;
-        }
-        if cause.is_some() {
-            inner.extra.get_or_insert_with(Default::default).cause = cause.clone();
-        }
-        let code = if err == Error::Canceled {
-            CANCELED
-        } else {
-            DEADLINE
+        end_one(&n, err, &cause, &mut stack);
+    }
+}
+
+/// Ends one node (if still live) and pushes its children for the walk.
+fn end_one(n: &Node, err: Error, cause: &Option<Cause>, stack: &mut Vec<Arc<Node>>) {
+    let cs = n.cancel_state().expect("only cancel nodes are cancelled");
+    if cs.has_ended() {
+        return; // first end wins; whoever ended it walks its children
+    }
+    let mut inner = cs.inner.lock();
+    if cs.has_ended() {
+        return;
+    }
+    if cause.is_some() {
+        inner.extra.get_or_insert_with(Default::default).cause = cause.clone();
+    }
+    let code = if err == Error::Canceled {
+        CANCELED
+    } else {
+        DEADLINE
+    };
+    let children = inner.children.take();
+    let (done, timer, hook) = match inner.extra.as_mut() {
+        Some(e) => (
+            e.done.as_ref().map(|rx| rx.chan.clone()),
+            e.timer.take(),
+            e.hook.take(),
+        ),
+        None => (None, None, None),
+    };
+    match &done {
+        Some(_) => cs.state.store(code, Ordering::Release),
+        None => cs.state.store(code | DONE_CLOSED, Ordering::Release),
+    }
+    drop(inner);
+    if let Some(chan) = done {
+        chan.close();
+        cs.state.fetch_or(DONE_CLOSED, Ordering::Release);
+    }
+    if let Some(id) = timer {
+        service::cancel(id);
+    }
+    if let Some(hook) = hook {
+        hook();
+    }
+    for slot in children.into_iter().flat_map(|c| c.slots) {
+        let child = match slot {
+            Slot::Weak(w) => w.upgrade(),
+            Slot::Strong(a) => Some(a),
+            Slot::Free(_) => None,
         };
-        let children = std::mem::take(&mut inner.children);
-        let (done, timer, hook) = match inner.extra.as_mut() {
-            Some(e) => (
-                e.done.as_ref().map(|rx| rx.chan.clone()),
-                e.timer.take(),
-                e.hook.take(),
-            ),
-            None => (None, None, None),
-        };
-        match &done {
-            Some(_) => cs.state.store(code, Ordering::Release),
-            None => cs.state.store(code | DONE_CLOSED, Ordering::Release),
-        }
-        drop(inner);
-        if let Some(chan) = done {
-            chan.close();
-            cs.state.fetch_or(DONE_CLOSED, Ordering::Release);
-        }
-        if let Some(id) = timer {
-            service::cancel(id);
-        }
-        if let Some(hook) = hook {
-            hook();
-        }
-        for slot in children.slots {
-            let child = match slot {
-                Slot::Weak(w) => w.upgrade(),
-                Slot::Strong(a) => Some(a),
-                Slot::Free(_) => None,
-            };
-            if let Some(c) = child {
-                if let Some(ccs) = c.cancel_state() {
-                    ccs.index.store(NO_INDEX, Ordering::Release);
-                }
-                stack.push(c);
+        if let Some(c) = child {
+            if let Some(ccs) = c.cancel_state() {
+                ccs.index.store(NO_INDEX, Ordering::Release);
             }
+            stack.push(c);
         }
     }
 }

@@ -109,13 +109,22 @@ pub(crate) fn pending() -> usize {
     SERVICE.get().map_or(0, |s| s.state.lock().entries.len())
 }
 
-/// Rebuilds the heap when tombstones outnumber live entries.
+/// Rebuilds the heap when tombstones outnumber live entries, and gives memory back once
+/// a burst of timers is gone (tables shrink when less than a quarter full).
 fn sweep(st: &mut State) {
     if st.stale > 64 && st.stale > st.entries.len() {
         let entries = &st.entries;
         st.heap
             .retain(|Reverse((at, id))| entries.get(id).is_some_and(|e| e.at == *at));
         st.stale = 0;
+    }
+    let live = st.entries.len();
+    if st.entries.capacity() > 1024 && live < st.entries.capacity() / 4 {
+        st.entries.shrink_to(live * 2);
+    }
+    if st.heap.capacity() > 1024 && st.heap.len() < st.heap.capacity() / 4 {
+        let keep = st.heap.len() * 2;
+        st.heap.shrink_to(keep);
     }
 }
 
@@ -139,6 +148,7 @@ fn run() {
                 _ => st.stale = st.stale.saturating_sub(1),
             }
         }
+        sweep(&mut st);
         drop(st);
         for (id, mut e) in due {
             {
