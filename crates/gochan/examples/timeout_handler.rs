@@ -112,13 +112,25 @@ fn timeout_handler(
             }
         });
         let panic_chan: Receiver<Box<dyn std::any::Any + Send>> = panic_chan;
-        gochan::select! {
-            recv(panic_chan) -> p => resume_unwind(p.unwrap()),
-            recv(done) -> _ => {
-                let tw = std::mem::take(&mut *tw.lock());
-                Response { status: if tw.status == 0 { 200 } else { tw.status }, body: tw.body }
+        let finished = || {
+            let tw = std::mem::take(&mut *tw.lock());
+            Response {
+                status: if tw.status == 0 { 200 } else { tw.status },
+                body: tw.body,
             }
+        };
+        // Biased, deadline first: a context-aware handler returns *because* the deadline
+        // passed, so `done` and `ctx.done()` become ready together; Go's random choice
+        // could then answer 200 with an empty body. The timeout answer is the intended one.
+        gochan::select_biased! {
             recv(ctx.done()) -> _ => Response { status: 503, body: msg.to_string() },
+            // The handler thread drops `panic_tx` when it ends: a closed `panic_chan`
+            // (no value) means it finished normally, like `done`.
+            recv(panic_chan) -> p => match p {
+                Ok(p) => resume_unwind(p),
+                Err(_) => finished(),
+            },
+            recv(done) -> _ => finished(),
         }
     }
 }
