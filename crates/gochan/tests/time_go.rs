@@ -161,3 +161,54 @@ fn after_in_loop_does_not_accumulate() {
     }
     assert!(gochan::time::pending_timers() < before + 1000);
 }
+
+fn poll_once<F: std::future::Future + Unpin>(f: &mut F, waker: &std::task::Waker) -> bool {
+    let mut cx = std::task::Context::from_waker(waker);
+    std::pin::Pin::new(f).poll(&mut cx).is_ready()
+}
+
+/// Go 1.23: no value from before `Reset` is received after it, even when that value was
+/// handed to an async receive that is dropped after the reset (it must not come back).
+#[test]
+fn reset_discards_value_handed_to_dropped_future() {
+    let t = Timer::new(Duration::from_millis(5));
+    let waker = futures::task::noop_waker();
+    let mut fut = t.c.recv_async();
+    assert!(
+        !poll_once(&mut fut, &waker),
+        "pending: registered as a waiting receiver"
+    );
+    std::thread::sleep(Duration::from_millis(40)); // fires: the value is handed to `fut`
+    let before = Instant::now();
+    t.reset(Duration::from_millis(30));
+    drop(fut); // must not give the stale value back
+    let got = t.c.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(
+        got >= before + Duration::from_millis(30),
+        "a stale value came back"
+    );
+}
+
+/// A timer callback that panics (here: a waker whose `wake` panics) does not take the
+/// process-wide timer service down: later timers still fire.
+#[test]
+fn panicking_waker_does_not_kill_the_timer_service() {
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+    struct Bad;
+    impl Wake for Bad {
+        fn wake(self: Arc<Self>) {
+            panic!("waker exploded");
+        }
+    }
+    let waker = Waker::from(Arc::new(Bad));
+    let rx = gochan::after(Duration::from_millis(1));
+    let mut fut = rx.recv_async();
+    assert!(!poll_once(&mut fut, &waker));
+    std::thread::sleep(Duration::from_millis(30));
+    drop(fut);
+    // The service survived: a new timer fires.
+    gochan::after(Duration::from_millis(1))
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the timer service still runs");
+}

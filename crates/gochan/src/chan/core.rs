@@ -25,7 +25,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, SpinGuard, SpinLock};
+use crate::sync::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, SpinGuard, SpinLock,
+};
 
 use super::error::{TryRecvError, TrySendError};
 use super::waiter::{Entry, Packet, Waiter, WakeHandle};
@@ -46,6 +48,10 @@ pub(crate) struct Chan<T> {
     closed_flag: AtomicBool,
     /// Values handed to async receivers and not yet taken or given back (see above).
     handed: AtomicUsize,
+    /// Bumped by a timer's stop/reset: a value handed over before the bump is stale, so a
+    /// dropped future gives it back only if the epoch is unchanged (Go 1.23: no value from
+    /// before `Stop`/`Reset` is ever received). Always 0 for ordinary channels.
+    epoch: AtomicU32,
     /// Run once when the last receiver goes (a timer feeding this channel cancels itself).
     on_receivers_gone: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
@@ -95,6 +101,7 @@ impl<T> Chan<T> {
             version: AtomicU64::new(0),
             closed_flag: AtomicBool::new(false),
             handed: AtomicUsize::new(0),
+            epoch: AtomicU32::new(0),
             on_receivers_gone: Mutex::new(None),
         }
     }
@@ -252,8 +259,15 @@ impl<T> Chan<T> {
         entry.deliver(value)?;
         if entry.packet.waiter().is_task() {
             self.handed.fetch_add(1, Ordering::SeqCst);
+            entry.packet.set_epoch(self.epoch.load(Ordering::Relaxed));
         }
         Ok(())
+    }
+
+    /// Makes every value handed over so far stale (a timer was stopped or reset).
+    pub(crate) fn bump_epoch(&self) {
+        let _inner = self.lock();
+        self.epoch.fetch_add(1, Ordering::Relaxed);
     }
 
     /// An async receiver took a value handed to it. The last such value of a closed
@@ -281,17 +295,6 @@ impl<T> Chan<T> {
             self.bump();
         }
         wake
-    }
-
-    /// Non-blocking send from inside the crate (timers), waking a receiver if one waits.
-    pub(crate) fn try_send_now(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut inner = self.lock();
-        let wake = self.try_send_locked(&mut inner, value, None)?;
-        drop(inner);
-        if let Some(p) = wake {
-            p.waiter().wake();
-        }
-        Ok(())
     }
 
     /// Non-blocking receive from inside the crate (a timer draining a stale value).
@@ -365,14 +368,19 @@ impl<T> Chan<T> {
     /// Puts back a value that was handed to a receive future dropped before it could
     /// return it: to the next waiting receiver, else to the front of the buffer. Never
     /// drops it (unless every receiver is gone, when nobody could ever read it).
-    /// `counted`: the value was handed to an async receiver (see `handed`).
-    pub(crate) fn give_back(&self, mut value: T, counted: bool) {
+    /// `packet` is the receive packet the value was handed to: if it belonged to a task
+    /// it was counted in `handed`, and if the channel's epoch moved since (a timer's
+    /// stop/reset), the value is stale and is dropped instead.
+    pub(crate) fn give_back(&self, mut value: T, packet: &Packet<T>) {
         let mut inner = self.lock();
+        let counted = packet.waiter().is_task();
         if counted {
             self.handed.fetch_sub(1, Ordering::SeqCst);
         }
-        if inner.rx_gone {
+        if inner.rx_gone || (counted && packet.epoch() != self.epoch.load(Ordering::Relaxed)) {
+            let wake = self.finish_drained(&mut inner);
             drop(inner);
+            wake_all(wake);
             drop(value);
             return;
         }
@@ -401,9 +409,22 @@ impl<T> Chan<T> {
     /// Closes the channel: waiting receivers complete with "closed", waiting senders fail
     /// with their values still in their slots. Returns `false` if it was already closed.
     pub(crate) fn close(&self) -> bool {
+        match self.close_deferred() {
+            Some(wake) => {
+                wake.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes like [`Chan::close`] but leaves the waking to the caller (`None` if it was
+    /// already closed): a context publishes its "done closed" state first, so code run by
+    /// a waker already sees it.
+    pub(crate) fn close_deferred(&self) -> Option<Wakes<T>> {
         let mut inner = self.lock();
         if inner.closed {
-            return false;
+            return None;
         }
         inner.closed = true;
         self.closed_flag.store(true, Ordering::SeqCst);
@@ -416,8 +437,7 @@ impl<T> Chan<T> {
         wake.extend(self.finish_drained(&mut inner));
         self.bump();
         drop(inner);
-        wake_all(wake);
-        true
+        Some(Wakes(wake))
     }
 
     /// A `Sender` handle was cloned.
@@ -478,6 +498,16 @@ fn pop_first<T>(q: &mut VecDeque<Entry<T>>, me: Option<&Waiter>) -> Option<Entry
             let i = q.iter().position(|e| !e.is_of(w))?;
             q.remove(i)
         }
+    }
+}
+
+/// Waiters decided by a close, to wake once the caller is ready.
+pub(crate) struct Wakes<T>(Vec<Arc<Packet<T>>>);
+
+impl<T> Wakes<T> {
+    /// Wakes them all.
+    pub(crate) fn wake(self) {
+        wake_all(self.0);
     }
 }
 

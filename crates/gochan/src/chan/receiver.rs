@@ -336,7 +336,7 @@ impl<T> RecvWait<T> {
                 Ok(()) => chan.remove_receiver(&p),
                 Err(Outcome::Selected { closed: false, .. }) => {
                     if let Some(v) = p.take() {
-                        chan.give_back(v, true);
+                        chan.give_back(v, &p);
                     }
                 }
                 Err(_) => {}
@@ -350,6 +350,11 @@ impl<T> RecvWait<T> {
 /// # Cancel safety
 /// Dropping it never loses a value: one handed to it before the drop goes to the next
 /// waiting receiver or back to the front of the channel.
+///
+/// A value handed to a pending future belongs to it until it is polled again or dropped:
+/// keep polling (or drop) futures you start. Until then, once the channel is closed, other
+/// receivers wait instead of reporting "closed", since the value may still come back; a
+/// future that is leaked (`mem::forget`) or kept forever unpolled holds them up.
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture<'a, T> {
     chan: &'a Arc<Chan<T>>,

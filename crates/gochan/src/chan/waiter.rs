@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::sync::{spin_wait, AtomicUsize, Mutex, Ordering, Parker};
+use crate::sync::{spin_wait, AtomicU32, AtomicUsize, Mutex, Ordering, Parker};
 
 /// The waiter has not been decided yet.
 pub(crate) const WAITING: usize = 0;
@@ -214,6 +214,8 @@ impl Waiter {
 pub(crate) struct Packet<T> {
     waiter: WaiterRef,
     slot: Mutex<Option<T>>,
+    /// The channel's epoch when a value was delivered into `slot` (see `Chan::epoch`).
+    epoch: AtomicU32,
 }
 
 /// A packet either owns its waiter (a plain send/recv: one allocation) or shares it with
@@ -237,6 +239,7 @@ impl<T> Packet<T> {
         Packet {
             waiter: WaiterRef::Own(waiter),
             slot: Mutex::new(value),
+            epoch: AtomicU32::new(0),
         }
     }
 
@@ -245,6 +248,7 @@ impl<T> Packet<T> {
         Packet {
             waiter: WaiterRef::Shared(waiter),
             slot: Mutex::new(value),
+            epoch: AtomicU32::new(0),
         }
     }
 
@@ -254,6 +258,16 @@ impl<T> Packet<T> {
             WaiterRef::Own(w) => w,
             WaiterRef::Shared(w) => w,
         }
+    }
+
+    /// Records the channel epoch of a delivery (under the channel lock).
+    pub(crate) fn set_epoch(&self, epoch: u32) {
+        self.epoch.store(epoch, Ordering::Relaxed);
+    }
+
+    /// The channel epoch recorded at delivery.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch.load(Ordering::Relaxed)
     }
 
     /// Takes the slot's value (the received value, or a send's value given back).

@@ -393,8 +393,11 @@ fn end_one(n: &Node, err: Error, cause: &Option<Cause>, stack: &mut Vec<Arc<Node
     }
     drop(inner);
     if let Some(chan) = done {
-        chan.close();
+        let wakes = chan.close_deferred();
         cs.state.fetch_or(DONE_CLOSED, Ordering::Release);
+        if let Some(w) = wakes {
+            w.wake();
+        }
     }
     if let Some(id) = timer {
         service::cancel(id);

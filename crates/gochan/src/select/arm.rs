@@ -143,7 +143,7 @@ impl<T> Arm for RecvArm<'_, T> {
         if let Some(p) = self.packet.take() {
             if !closed {
                 if let Some(v) = p.take() {
-                    self.chan.give_back(v, p.waiter().is_task());
+                    self.chan.give_back(v, &p);
                 }
             }
         }
@@ -161,7 +161,7 @@ impl<T> Drop for RecvArm<'_, T> {
             if p.waiter().try_abort().is_ok() {
                 self.chan.remove_receiver(&p);
             } else if let Some(v) = p.take() {
-                self.chan.give_back(v, p.waiter().is_task());
+                self.chan.give_back(v, &p);
             }
         }
     }

@@ -29,6 +29,8 @@ unsafe impl<T: Send> Send for SpinLock<T> {}
 /// Exclusive access to the value until dropped.
 pub(crate) struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    /// Makes the guard `Sync` only when `T: Sync` (it hands out `&T`), like std's guard.
+    _marker: std::marker::PhantomData<&'a mut T>,
 }
 
 #[cfg_attr(loom, allow(dead_code))]
@@ -50,7 +52,10 @@ impl<T> SpinLock<T> {
         {
             self.lock_contended();
         }
-        SpinGuard { lock: self }
+        SpinGuard {
+            lock: self,
+            _marker: std::marker::PhantomData,
+        }
     }
 
     #[cold]

@@ -35,7 +35,10 @@ where
             }),
         }),
     };
-    t.arm(d);
+    {
+        let mut st = t.core.state.lock();
+        t.arm(&mut st, d);
+    }
     t
 }
 
@@ -56,8 +59,7 @@ struct FState {
 }
 
 impl FuncTimer {
-    fn arm(&self, d: Duration) {
-        let mut st = self.core.state.lock();
+    fn arm(&self, st: &mut FState, d: Duration) {
         let Some(at) = Instant::now().checked_add(d) else {
             return; // too far in the future to ever fire
         };
@@ -73,16 +75,22 @@ impl FuncTimer {
                     st.id = None;
                     let f = core.f.clone();
                     drop(st);
-                    // Off the timer thread, as Go runs f in its own goroutine.
-                    std::thread::spawn(move || f());
+                    // Off the timer thread, as Go runs f in its own goroutine; if no
+                    // thread can be started, run it here rather than lose it.
+                    let g = f.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("gochan-after-func".into())
+                        .spawn(move || g());
+                    if spawned.is_err() {
+                        f();
+                    }
                 }
                 None
             }),
         ));
     }
 
-    fn disarm(&self) -> bool {
-        let mut st = self.core.state.lock();
+    fn disarm(&self, st: &mut FState) -> bool {
         st.gen += 1;
         if let Some(id) = st.id.take() {
             service::cancel(id);
@@ -99,7 +107,8 @@ impl FuncTimer {
     /// assert!(!t.stop());
     /// ```
     pub fn stop(&self) -> bool {
-        self.disarm()
+        let mut st = self.core.state.lock();
+        self.disarm(&mut st)
     }
 
     /// Re-arms the timer to run the function after `d`. Returns whether it was active.
@@ -112,8 +121,9 @@ impl FuncTimer {
     /// rx.recv().unwrap();
     /// ```
     pub fn reset(&self, d: Duration) -> bool {
-        let was = self.disarm();
-        self.arm(d);
+        let mut st = self.core.state.lock();
+        let was = self.disarm(&mut st);
+        self.arm(&mut st, d);
         was
     }
 }

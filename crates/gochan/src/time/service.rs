@@ -10,11 +10,14 @@
 //!
 //! Invariants (under `State`'s lock): every id in `entries` has exactly one heap slot
 //! with its current deadline; `stale` counts heap slots whose id is not in `entries` (or
-//! whose deadline is outdated); `running` is the id whose callback is executing now,
-//! and `cancel_running` records a cancel that arrived meanwhile.
+//! whose deadline is outdated); `due` holds the ids taken out to fire in this round and
+//! not started yet (a cancel removes the id, and its callback is skipped); `running` is
+//! the id whose callback is executing now, and `cancel_running` records a cancel that
+//! arrived meanwhile (a periodic timer is then not rescheduled). A panicking callback is
+//! caught: it never takes the service down.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::OnceLock;
 use std::thread::{self, Thread};
 use std::time::Instant;
@@ -38,6 +41,7 @@ struct State {
     entries: HashMap<u64, Entry>,
     next_id: u64,
     stale: usize,
+    due: HashSet<u64>,
     running: Option<u64>,
     cancel_running: bool,
 }
@@ -61,6 +65,7 @@ fn service() -> &'static Service {
                 entries: HashMap::new(),
                 next_id: 1,
                 stale: 0,
+                due: HashSet::new(),
                 running: None,
                 cancel_running: false,
             }),
@@ -94,14 +99,21 @@ pub(crate) fn cancel(id: TimerId) -> bool {
     };
     let mut st = svc.state.lock();
     let removed = st.entries.remove(&id.0);
-    if removed.is_some() {
+    let prevented = if removed.is_some() {
         st.stale += 1;
         sweep(&mut st);
-    } else if st.running == Some(id.0) {
-        st.cancel_running = true;
-    }
+        true
+    } else if st.due.remove(&id.0) {
+        true // taken out to fire, not started: it will be skipped
+    } else {
+        if st.running == Some(id.0) {
+            st.cancel_running = true;
+        }
+        false
+    };
     drop(st);
-    removed.is_some()
+    drop(removed);
+    prevented
 }
 
 /// Number of pending timers (for tests and benchmarks).
@@ -143,6 +155,7 @@ fn run() {
             match st.entries.get(&id) {
                 Some(e) if e.at == at => {
                     let e = st.entries.remove(&id).expect("present");
+                    st.due.insert(id);
                     due.push((id, e));
                 }
                 _ => st.stale = st.stale.saturating_sub(1),
@@ -153,10 +166,14 @@ fn run() {
         for (id, mut e) in due {
             {
                 let mut st = svc.state.lock();
+                if !st.due.remove(&id) {
+                    continue; // cancelled after it was taken out to fire
+                }
                 st.running = Some(id);
                 st.cancel_running = false;
             }
-            let next = (e.f)(now);
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (e.f)(now)))
+                .unwrap_or(None); // a panicking callback is dropped, the service lives on
             let mut st = svc.state.lock();
             st.running = None;
             if let Some(next) = next {

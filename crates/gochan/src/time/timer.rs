@@ -65,9 +65,17 @@ impl TimerCore {
                 if st.gen != gen {
                     return None;
                 }
-                // A full buffer means the reader is behind: drop the tick, like Go.
-                let _ = core.chan.try_send_now(now);
-                match period {
+                // A full buffer means the reader is behind: drop the tick, like Go. The
+                // receiver is woken after `state` is released: waking may drop the last
+                // receiver, whose hook locks `state`.
+                let wake = {
+                    let mut inner = core.chan.lock();
+                    core.chan
+                        .try_send_locked(&mut inner, now, None)
+                        .ok()
+                        .flatten()
+                };
+                let next_at = match period {
                     None => {
                         st.armed = false;
                         st.id = None;
@@ -79,7 +87,12 @@ impl TimerCore {
                         }
                         Some(next)
                     }
+                };
+                drop(st);
+                if let Some(p) = wake {
+                    p.waiter().wake();
                 }
+                next_at
             }),
         ));
     }
@@ -92,6 +105,8 @@ impl TimerCore {
             service::cancel(id);
         }
         let was_armed = std::mem::replace(&mut st.armed, false);
+        // A value already handed to a pending async receive must not come back later.
+        self.chan.bump_epoch();
         let drained = self.chan.try_recv_now().is_ok();
         was_armed || drained
     }
