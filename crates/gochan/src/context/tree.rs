@@ -80,11 +80,15 @@ pub(crate) enum Body {
 pub(crate) trait AnyValue: Any + Send + Sync {
     fn as_any(&self) -> &dyn Any;
     fn type_name(&self) -> &'static str;
+    fn value_type_id(&self) -> std::any::TypeId;
 }
 
 impl<T: Any + Send + Sync> AnyValue for T {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn value_type_id(&self) -> std::any::TypeId {
+        std::any::TypeId::of::<T>()
     }
     fn type_name(&self) -> &'static str {
         std::any::type_name::<T>()
