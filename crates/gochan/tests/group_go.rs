@@ -363,3 +363,28 @@ fn tokio_err_group() {
         assert!(r.unwrap_err().is_panic());
     });
 }
+
+/// Misuse: negative semaphore weights and sizes panic clearly (x/sync would corrupt its
+/// count); a WaitGroup counter overflow panics instead of wrapping.
+#[test]
+fn absurd_arguments_panic_clearly() {
+    let neg = std::panic::catch_unwind(|| Semaphore::new(-1)).unwrap_err();
+    assert!(neg
+        .downcast_ref::<String>()
+        .unwrap()
+        .contains("negative size"));
+    let sem = Semaphore::new(1);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sem.try_acquire(-1)));
+    assert!(r.is_err());
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sem.release(-5)));
+    assert!(r.is_err());
+    assert_eq!(sem.held(), 0);
+    let wg = WaitGroup::new();
+    wg.add(i64::MAX);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wg.add(1)));
+    assert!(r.is_err());
+    wg.add(-i64::MAX);
+    wg.wait();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wg.add(u64::MAX)));
+    assert!(r.is_err(), "a delta beyond i64 panics");
+}

@@ -44,7 +44,11 @@ impl Semaphore {
     /// ```
     /// let _ = gochan::group::Semaphore::new(10);
     /// ```
+    ///
+    /// # Panics
+    /// If `n` is negative.
     pub fn new(n: i64) -> Semaphore {
+        assert!(n >= 0, "semaphore: negative size {n}");
         Semaphore {
             size: n,
             state: Mutex::new(State {
@@ -64,6 +68,7 @@ impl Semaphore {
     /// assert!(!sem.try_acquire(1));
     /// ```
     pub fn try_acquire(&self, n: i64) -> bool {
+        check_weight(n);
         let mut st = self.state.lock();
         let ok = self.size - st.cur >= n && st.waiters.is_empty();
         if ok {
@@ -113,6 +118,7 @@ impl Semaphore {
     /// assert_eq!(sem.acquire(&ctx, 1), Err(context::Error::DeadlineExceeded));
     /// ```
     pub fn acquire(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+        check_weight(n);
         if let Some(e) = ctx.err() {
             return Err(e);
         }
@@ -140,6 +146,7 @@ impl Semaphore {
     /// futures::executor::block_on(sem.acquire_async(&ctx, 2)).unwrap();
     /// ```
     pub async fn acquire_async(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+        check_weight(n);
         if let Some(e) = ctx.err() {
             return Err(e);
         }
@@ -188,6 +195,7 @@ impl Semaphore {
     /// sem.release(1);
     /// ```
     pub fn release(&self, n: i64) {
+        check_weight(n);
         let mut st = self.state.lock();
         st.cur -= n;
         if st.cur < 0 {
@@ -208,6 +216,11 @@ impl Semaphore {
             let _ = w.ready.try_send(());
         }
     }
+}
+
+/// A negative weight would turn acquire into release: refuse it clearly.
+fn check_weight(n: i64) {
+    assert!(n >= 0, "semaphore: negative weight {n}");
 }
 
 struct AbandonOnDrop<'s> {

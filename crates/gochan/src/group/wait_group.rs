@@ -66,7 +66,10 @@ impl WaitGroup {
             panic!("sync: WaitGroup delta out of range");
         };
         let mut st = self.inner.lock();
-        let count = st.count + delta;
+        let Some(count) = st.count.checked_add(delta) else {
+            drop(st);
+            panic!("sync: WaitGroup counter overflow");
+        };
         if count < 0 {
             drop(st);
             panic!("sync: negative WaitGroup counter");
