@@ -15,7 +15,7 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,36 +23,12 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use gochan::{Receiver, RecvError, Select, Sender, TryRecvError};
 
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 // ---------------------------------------------------------------------------------------
 // helpers
-
-/// Runs `f` on its own thread; fails the test if it does not finish within 30 s.
-fn watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    const LIMIT: Duration = Duration::from_secs(30);
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let h = thread::spawn(move || {
-        let r = f();
-        let _ = done_tx.send(());
-        r
-    });
-    match done_rx.recv_timeout(LIMIT) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => match h.join() {
-            Ok(r) => r,
-            Err(p) => std::panic::resume_unwind(p),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("hang: test body still running after {LIMIT:?}")
-        }
-    }
-}
-
-fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap()
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Exec {
@@ -154,9 +130,6 @@ fn chan<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
     }
 }
 
-/// Counts drops per id, to prove every value is dropped exactly once.
-struct DropLog(Vec<AtomicUsize>);
-
 impl DropLog {
     fn new(n: usize) -> Arc<DropLog> {
         Arc::new(DropLog((0..n).map(|_| AtomicUsize::new(0)).collect()))
@@ -172,24 +145,6 @@ impl DropLog {
                 "value {id} dropped the wrong number of times"
             );
         }
-    }
-}
-
-struct Tracked {
-    id: usize,
-    log: Arc<DropLog>,
-}
-
-fn tracked(log: &Arc<DropLog>, id: usize) -> Tracked {
-    Tracked {
-        id,
-        log: log.clone(),
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.log.0[self.id].fetch_add(1, SeqCst);
     }
 }
 

@@ -163,6 +163,16 @@ impl<T> Chan<T> {
         if !inner.receivers_q.is_empty() {
             return self.send_to_waiting(inner, value, me);
         }
+        self.push_buffered(inner, value)
+    }
+
+    /// Buffers `value` if there is room (no receiver is waiting).
+    #[inline]
+    fn push_buffered(
+        &self,
+        inner: &mut Inner<T>,
+        value: T,
+    ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
         if self.has_room(inner) {
             inner.buf.push_back(value);
             self.bump();
@@ -187,13 +197,7 @@ impl<T> Chan<T> {
                 Err(v) => value = v,
             }
         }
-        if self.has_room(inner) {
-            inner.buf.push_back(value);
-            self.bump();
-            Ok(None)
-        } else {
-            Err(TrySendError::Full(value))
-        }
+        self.push_buffered(inner, value)
     }
 
     /// Tries to receive without blocking, with the lock held. Go's `recv`: take the head
