@@ -1,0 +1,247 @@
+//! The gRPC `grpc-timeout` header (gRPC over HTTP/2 spec): `TimeoutValue TimeoutUnit`,
+//! where the value is an ASCII positive integer of at most 8 digits and the unit one of
+//! `H` (hours), `M` (minutes), `S` (seconds), `m` (milliseconds), `u` (microseconds),
+//! `n` (nanoseconds). Usable from any stack (hyper, tonic, ...): it works on `&str`.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use gochan::context::{self, CancelFunc, Context};
+
+/// The header's name.
+pub const HEADER: &str = "grpc-timeout";
+
+/// The largest value the spec allows (8 digits).
+pub const MAX_VALUE: u64 = 99_999_999;
+
+/// A malformed `grpc-timeout` value, with the reason.
+///
+/// ```
+/// let err = gochan_http::grpc_timeout::parse("12x").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid grpc-timeout \"12x\": unknown unit 'x' (expected H, M, S, m, u or n)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    value: String,
+    reason: &'static str,
+    unit: Option<char>,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid grpc-timeout {:?}: ", self.value)?;
+        match self.unit {
+            Some(u) => write!(f, "unknown unit '{u}' (expected H, M, S, m, u or n)"),
+            None => f.write_str(self.reason),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn err(value: &str, reason: &'static str) -> ParseError {
+    ParseError {
+        value: value.to_string(),
+        reason,
+        unit: None,
+    }
+}
+
+/// Parses a `grpc-timeout` value into a duration.
+///
+/// # Errors
+/// Empty, no unit, an unknown unit, a value that is not ASCII digits, or more than 8
+/// digits.
+///
+/// ```
+/// use std::time::Duration;
+/// use gochan_http::grpc_timeout::parse;
+/// assert_eq!(parse("100m"), Ok(Duration::from_millis(100)));
+/// assert_eq!(parse("2H"), Ok(Duration::from_secs(7200)));
+/// assert!(parse("123456789S").is_err()); // 9 digits
+/// ```
+pub fn parse(value: &str) -> Result<Duration, ParseError> {
+    let mut chars = value.chars();
+    let Some(unit) = chars.next_back() else {
+        return Err(err(value, "empty"));
+    };
+    let digits = chars.as_str();
+    if digits.is_empty() {
+        return Err(err(value, "missing value before the unit"));
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(value, "the value must be ASCII digits"));
+    }
+    if digits.len() > 8 {
+        return Err(err(value, "the value has more than 8 digits"));
+    }
+    let n: u64 = digits.parse().map_err(|_| err(value, "bad number"))?;
+    Ok(match unit {
+        'H' => Duration::from_secs(n * 3600),
+        'M' => Duration::from_secs(n * 60),
+        'S' => Duration::from_secs(n),
+        'm' => Duration::from_millis(n),
+        'u' => Duration::from_micros(n),
+        'n' => Duration::from_nanos(n),
+        other => {
+            return Err(ParseError {
+                value: value.to_string(),
+                reason: "unknown unit",
+                unit: Some(other),
+            })
+        }
+    })
+}
+
+/// Formats a duration as a `grpc-timeout` value: the finest unit whose value fits in 8
+/// digits, rounding *up* so the budget is never shortened (as grpc-go does). Zero is `0n`.
+///
+/// ```
+/// use std::time::Duration;
+/// use gochan_http::grpc_timeout::format;
+/// assert_eq!(format(Duration::from_millis(250)), "250000u");
+/// assert_eq!(format(Duration::from_secs(1)), "1000000u");
+/// assert_eq!(format(Duration::from_secs(100_000)), "100000S");
+/// ```
+pub fn format(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0n".to_string();
+    }
+    for (unit, per) in [
+        ('n', 1u128),
+        ('u', 1_000),
+        ('m', 1_000_000),
+        ('S', 1_000_000_000),
+        ('M', 60_000_000_000),
+    ] {
+        let v = nanos.div_ceil(per);
+        if v <= MAX_VALUE as u128 {
+            return format!("{v}{unit}");
+        }
+    }
+    let hours = nanos.div_ceil(3_600_000_000_000).min(MAX_VALUE as u128);
+    format!("{hours}H")
+}
+
+/// Derives a request context from `parent` and an incoming `grpc-timeout` value: with a
+/// deadline of now + timeout when present, a plain cancelable child when absent.
+///
+/// # Errors
+/// A malformed header (the caller should answer 400 / `INVALID_ARGUMENT`).
+///
+/// ```
+/// use gochan::context;
+/// let (ctx, _c) = gochan_http::grpc_timeout::context_from_header(&context::background(), Some("5S")).unwrap();
+/// assert!(ctx.deadline().is_some());
+/// let (ctx, _c) = gochan_http::grpc_timeout::context_from_header(&context::background(), None).unwrap();
+/// assert!(ctx.deadline().is_none());
+/// ```
+pub fn context_from_header(
+    parent: &Context,
+    header: Option<&str>,
+) -> Result<(Context, CancelFunc), ParseError> {
+    match header {
+        Some(v) => Ok(context::with_timeout(parent, parse(v.trim())?)),
+        None => Ok(context::with_cancel(parent)),
+    }
+}
+
+/// The `grpc-timeout` value to send downstream for `ctx`: its remaining time, or `None`
+/// when it has no deadline. A deadline already past gives `0n` (the callee fails fast).
+///
+/// ```
+/// use std::time::Duration;
+/// use gochan::context;
+/// assert_eq!(gochan_http::grpc_timeout::header_from_context(&context::background()), None);
+/// let (ctx, _c) = context::with_timeout(&context::background(), Duration::from_secs(3));
+/// assert!(gochan_http::grpc_timeout::header_from_context(&ctx).is_some());
+/// ```
+pub fn header_from_context(ctx: &Context) -> Option<String> {
+    let deadline = ctx.deadline()?;
+    Some(format(deadline.saturating_duration_since(Instant::now())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unit_parses() {
+        assert_eq!(parse("1H"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("3M"), Ok(Duration::from_secs(180)));
+        assert_eq!(parse("7S"), Ok(Duration::from_secs(7)));
+        assert_eq!(parse("15m"), Ok(Duration::from_millis(15)));
+        assert_eq!(parse("20u"), Ok(Duration::from_micros(20)));
+        assert_eq!(parse("99999999n"), Ok(Duration::from_nanos(99_999_999)));
+        assert_eq!(parse("0n"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn malformed_values_are_clear_errors_never_panics() {
+        for bad in [
+            "",
+            "m",
+            "10",
+            "10x",
+            "-5m",
+            "1.5S",
+            " 5S",
+            "123456789m",
+            "9999999999999999999999H",
+            "٣S",
+            "5 S",
+            "S5",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(
+                e.to_string().starts_with("invalid grpc-timeout"),
+                "{bad:?}: {e}"
+            );
+        }
+        assert_eq!(
+            parse("").unwrap_err().to_string(),
+            "invalid grpc-timeout \"\": empty"
+        );
+        assert_eq!(
+            parse("123456789m").unwrap_err().to_string(),
+            "invalid grpc-timeout \"123456789m\": the value has more than 8 digits"
+        );
+    }
+
+    #[test]
+    fn format_picks_the_finest_unit_and_never_shortens() {
+        assert_eq!(format(Duration::ZERO), "0n");
+        assert_eq!(format(Duration::from_nanos(1)), "1n");
+        assert_eq!(format(Duration::from_nanos(99_999_999)), "99999999n");
+        assert_eq!(format(Duration::from_nanos(100_000_001)), "100001u"); // rounded up
+        assert_eq!(format(Duration::from_secs(100_000)), "100000S");
+        assert_eq!(format(Duration::from_secs(100_000_000)), "1666667M");
+        assert_eq!(format(Duration::MAX), "99999999H");
+        for d in [
+            1u64,
+            999,
+            123_456,
+            99_999_999,
+            100_000_000,
+            86_400_000_000_000,
+        ] {
+            let d = Duration::from_nanos(d);
+            let back = parse(&format(d)).unwrap();
+            assert!(back >= d, "{d:?} -> {back:?}");
+        }
+    }
+
+    #[test]
+    fn deadline_round_trip_through_two_hops() {
+        let (hop1, _c1) = context_from_header(&context::background(), Some("2S")).unwrap();
+        let h = header_from_context(&hop1).unwrap();
+        let (hop2, _c2) = context_from_header(&context::background(), Some(&h)).unwrap();
+        let d1 = hop1.deadline().unwrap();
+        let d2 = hop2.deadline().unwrap();
+        // The second hop's budget is what was left of the first (never more, a hair less).
+        assert!(d2 <= d1 + Duration::from_millis(1));
+        assert!(d1.duration_since(Instant::now()) <= Duration::from_secs(2));
+        assert!(context_from_header(&context::background(), Some("bogus")).is_err());
+    }
+}
