@@ -335,22 +335,32 @@ fn tokio_err_group() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let (g, ctx) = TokioErrGroup::<String>::with_context(&context::background());
+        // The limit holds (no task waits on the context here: with a limit, tasks that
+        // hold a slot while waiting for a sibling's error could starve it, in Go too).
+        let g = TokioErrGroup::<String>::new();
         g.set_limit(2);
         let active = Arc::new(AtomicI64::new(0));
-        for i in 0..10 {
-            let (active, ctx) = (active.clone(), ctx.clone());
+        for _ in 0..10 {
+            let active = active.clone();
             g.go(async move {
                 let n = active.fetch_add(1, Ordering::SeqCst) + 1;
                 assert!(n <= 2, "limit exceeded: {n}");
                 tokio::task::yield_now().await;
                 active.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        g.wait().await.unwrap();
+
+        // The first error cancels the context; the siblings waiting on it return.
+        let (g, ctx) = TokioErrGroup::<String>::with_context(&context::background());
+        for i in 0..10 {
+            let ctx = ctx.clone();
+            g.go(async move {
                 if i == 4 {
                     return Err("task 4 failed".to_string());
                 }
-                if i > 4 {
-                    ctx.cancelled().await;
-                }
+                ctx.cancelled().await;
                 Ok(())
             });
         }
