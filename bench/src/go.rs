@@ -63,7 +63,10 @@ impl Go {
             .output()
             .map_err(|e| format!("go version: {e}"))?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let bin = std::env::temp_dir().join(format!("gochan-bench-go-{}", std::process::id()));
+        // One binary per setup: tests set up Go in parallel within one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let bin = std::env::temp_dir().join(format!("gochan-bench-go-{}-{k}", std::process::id()));
         let out = go_command(&go)
             .arg("build")
             .arg("-o")
