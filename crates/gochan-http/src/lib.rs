@@ -1,10 +1,24 @@
-//! # gochan-http: request-scoped contexts across services
+//! # gochan-http: request-scoped contexts across HTTP services
 //!
-//! Work in progress (issue 7). Today this crate carries the part every transport needs:
-//! the gRPC `grpc-timeout` header ([`grpc_timeout`]) and the bridge between it and a
-//! [`gochan::context::Context`] deadline, so a chain of services shares one time budget:
-//! the server derives its request context from the incoming header, and an outgoing call
-//! sends the *remaining* time of that context downstream.
+//! Go gives every server request a `context.Context` that ends when the client goes away or
+//! the handler returns, carries the request's deadline and values, and cancels the calls
+//! made under it. This crate does the same for hyper 1.x / tower (and so for axum):
+//!
+//! - [`ContextLayer`]: a tower layer that gives each request a [`gochan::context::Context`]
+//!   in its extensions ([`context`] reads it): cancelled when the client disconnects or the
+//!   response is complete ([`RequestEnd`] says which), with a deadline from an incoming
+//!   `grpc-timeout` header or a plain-HTTP header ([`TIMEOUT_HEADER`], a Go duration such as
+//!   `250ms`), a [`RequestId`] (incoming `X-Request-ID` or a generated one) and the
+//!   [`ClientIp`] as typed values. A malformed timeout is answered `400` with the reason.
+//! - [`Client`] (and [`send`]): hyper-util's client under a context. The call is dropped
+//!   (so the connection is closed and the callee's context is cancelled) as soon as the
+//!   context ends, before or while the body is read, and the *remaining* deadline and the
+//!   request id travel downstream in the same headers, so a chain of services shares one
+//!   budget: Go's `httpDo`, with nothing left running after it returns.
+//! - [`serve`]: a small accept loop (HTTP/1 and HTTP/2) that records each connection's
+//!   peer address and shuts down gracefully when a context ends.
+//! - [`grpc_timeout`]: the gRPC `grpc-timeout` header, parse and format per the gRPC spec,
+//!   usable from tonic or any stack.
 //!
 //! ```
 //! use std::time::Duration;
@@ -18,9 +32,29 @@
 //! assert!(grpc_timeout::parse(&header).unwrap() <= Duration::from_millis(250));
 //! ```
 //!
-//! Still to come (see `docs/ROADMAP.md`): a tower `Layer` giving each hyper request a
-//! context (client disconnect, response done, request id, client IP), a client helper
-//! that aborts calls when the context ends, and seed 004's search server.
+//! A whole service (run by `tests/http.rs` and the `gochan-search` crate):
+//!
+//! ```no_run
+//! use std::convert::Infallible;
+//! use bytes::Bytes;
+//! use http::{Request, Response};
+//! use http_body_util::Full;
+//! use hyper::body::Incoming;
+//! use tower_layer::Layer;
+//! use gochan::context;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let (shutdown, _stop) = context::with_cancel(&context::background());
+//! let handler = gochan_http::service_fn(|req: Request<Incoming>| async move {
+//!     let ctx = gochan_http::context(&req);
+//!     // ... pass ctx to everything this request starts ...
+//!     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello\n"))))
+//! });
+//! let svc = gochan_http::ContextLayer::new().parent(&shutdown).layer(handler);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! gochan_http::serve(listener, &shutdown, svc).await
+//! # }
+//! ```
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -28,5 +62,31 @@
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks
 )]
+#![forbid(unsafe_code)]
 
+mod client;
 pub mod grpc_timeout;
+mod layer;
+mod serve;
+mod values;
+
+pub use client::{send, Client, Error, ResponseBody};
+pub use layer::{Body, ContextLayer, ContextService, RequestEnd, ResponseFuture, TIMEOUT_HEADER};
+pub use serve::{serve, service_fn, ServiceFn};
+pub use values::{
+    client_ip, request_id, ClientIp, RemoteAddr, RequestId, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER,
+};
+
+/// The request's context, as put there by [`ContextLayer`]; `background()` for a request
+/// that did not go through the layer.
+///
+/// ```
+/// let req = http::Request::new(());
+/// assert!(gochan_http::context(&req).deadline().is_none());
+/// ```
+pub fn context<B>(req: &http::Request<B>) -> gochan::context::Context {
+    req.extensions()
+        .get::<gochan::context::Context>()
+        .cloned()
+        .unwrap_or_else(gochan::context::background)
+}

@@ -43,7 +43,7 @@ impl fmt::Display for Context {
                             f,
                             ".WithDeadline({} [{}])",
                             wall_clock(at, now),
-                            go_duration(left)
+                            crate::time::duration::go_duration(left)
                         )?;
                     }
                     CancelKind::Hook => f.write_str(".AfterFunc")?,
@@ -84,44 +84,6 @@ fn wall_clock(at: Instant, now: Instant) -> String {
     s
 }
 
-/// Formats signed nanoseconds like Go's `time.Duration.String()`: `1h59m59.99s`,
-/// `3.2ms`, `1.5µs`, `999ns`, `-3.2ms`, `0s`.
-pub(crate) fn go_duration(nanos: i128) -> String {
-    if nanos == 0 {
-        return "0s".to_string();
-    }
-    let sign = if nanos < 0 { "-" } else { "" };
-    let n = nanos.unsigned_abs();
-    let frac = |whole: u128, rem: u128, digits: usize| -> String {
-        let mut s = whole.to_string();
-        if rem != 0 {
-            let f = format!("{rem:0digits$}");
-            s.push('.');
-            s.push_str(f.trim_end_matches('0'));
-        }
-        s
-    };
-    if n < 1_000 {
-        return format!("{sign}{n}ns");
-    }
-    if n < 1_000_000 {
-        return format!("{sign}{}µs", frac(n / 1_000, n % 1_000, 3));
-    }
-    if n < 1_000_000_000 {
-        return format!("{sign}{}ms", frac(n / 1_000_000, n % 1_000_000, 6));
-    }
-    let secs = n / 1_000_000_000;
-    let s = frac(secs % 60, n % 1_000_000_000, 9);
-    let (h, m) = (secs / 3600, secs / 60 % 60);
-    if h > 0 {
-        format!("{sign}{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{sign}{m}m{s}s")
-    } else {
-        format!("{sign}{s}s")
-    }
-}
-
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -138,20 +100,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{civil_from_days, go_duration};
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(go_duration(0), "0s");
-        assert_eq!(go_duration(999), "999ns");
-        assert_eq!(go_duration(1_500), "1.5µs");
-        assert_eq!(go_duration(3_200_000), "3.2ms");
-        assert_eq!(go_duration(-3_200_000), "-3.2ms");
-        assert_eq!(go_duration(1_000_000_000), "1s");
-        assert_eq!(go_duration(120_000_000_000), "2m0s");
-        assert_eq!(go_duration(3_600_000_000_000), "1h0m0s");
-        assert_eq!(go_duration(7_199_990_000_000), "1h59m59.99s");
-    }
+    use super::civil_from_days;
 
     #[test]
     fn civil_dates() {

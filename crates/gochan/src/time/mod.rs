@@ -5,12 +5,14 @@
 //! heap (`service`), so a million pending timers cost memory, not threads. A timer whose
 //! channel nobody holds any more is removed from the service.
 
+pub(crate) mod duration;
 mod func_timer;
 pub(crate) mod service;
 mod timer;
 
 use std::time::{Duration, Instant};
 
+pub use duration::{format_duration, parse_duration, ParseDurationError};
 pub use func_timer::{after_func, FuncTimer};
 pub use timer::{Ticker, Timer};
 

@@ -1,0 +1,272 @@
+//! The client side: hyper-util's pooled client under a context (Go's `httpDo` and
+//! `req.WithContext(ctx)`, done right).
+//!
+//! - A context that has already ended fails the call before anything is sent.
+//! - The remaining deadline goes downstream as `grpc-timeout` (and the configured plain
+//!   header), the request id as `x-request-id`, unless the request already has them (a
+//!   smaller timeout already on the request is kept).
+//! - When the context ends while waiting for the response, or while its body is read, the
+//!   in-flight call is dropped: hyper closes that connection, so the callee sees a
+//!   disconnect and (with [`ContextLayer`](crate::ContextLayer)) its request context is
+//!   cancelled. Nothing keeps running after the call returns.
+
+use std::cell::RefCell;
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskCx, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use gochan::context::{self, Context};
+use http::header::{HeaderName, HeaderValue};
+use http::{Request, Response};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+
+use crate::grpc_timeout;
+use crate::values::{RequestId, REQUEST_ID_HEADER};
+
+/// Why a call under a context failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The context ended (cancelled or past its deadline) before the response, or its
+    /// body, was complete. The call was dropped.
+    Context(context::Error),
+    /// The request could not be sent or the response not received (connect error,
+    /// connection closed, protocol error).
+    Request(hyper_util::client::legacy::Error),
+    /// Reading the response body failed.
+    Body(hyper::Error),
+}
+
+impl Error {
+    /// The context's error when the context ended the call.
+    pub fn context_error(&self) -> Option<context::Error> {
+        match self {
+            Self::Context(e) => Some(*e),
+            _ => None,
+        }
+    }
+
+    /// Whether the call ended because the context's deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Context(e) if e.is_timeout())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Context(e) => e.fmt(f),
+            Self::Request(e) => write!(f, "request failed: {e}"),
+            Self::Body(e) => write!(f, "reading the response body failed: {e}"),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Context(e) => Some(e),
+            Self::Request(e) => Some(e),
+            Self::Body(e) => Some(e),
+        }
+    }
+}
+
+/// A pooled HTTP/1 client whose calls run under a [`Context`]. Cheap to clone (clones
+/// share the pool). Needs a tokio runtime.
+///
+/// ```no_run
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full};
+/// use gochan::context;
+///
+/// # async fn f() -> Result<(), gochan_http::Error> {
+/// let client = gochan_http::Client::new();
+/// let (ctx, _cancel) = context::with_timeout(&context::background(), std::time::Duration::from_millis(500));
+/// let req = http::Request::get("http://127.0.0.1:8080/").body(Full::new(Bytes::new())).unwrap();
+/// let resp = client.send(&ctx, req).await?;           // sends grpc-timeout: ~500ms
+/// let body = resp.into_body().collect().await?.to_bytes(); // still bounded by ctx
+/// # let _ = body; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client<B = Full<Bytes>> {
+    inner: HyperClient<HttpConnector, B>,
+    timeout_header: Option<HeaderName>,
+    request_id_header: HeaderName,
+}
+
+impl<B> Default for Client<B>
+where
+    B: HttpBody + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<B> Client<B>
+where
+    B: HttpBody + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    /// A client over hyper-util's pooled connector, sending `grpc-timeout` and
+    /// `x-request-id`.
+    pub fn new() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Self {
+            inner: HyperClient::builder(TokioExecutor::new()).build(connector),
+            timeout_header: None,
+            request_id_header: HeaderName::from_static(REQUEST_ID_HEADER),
+        }
+    }
+
+    /// Also send the remaining time in this plain-HTTP header, as a Go duration (the
+    /// layer reads [`TIMEOUT_HEADER`](crate::TIMEOUT_HEADER) by default).
+    pub fn timeout_header(mut self, name: HeaderName) -> Self {
+        self.timeout_header = Some(name);
+        self
+    }
+
+    /// The header carrying the request id (default `x-request-id`).
+    pub fn request_id_header(mut self, name: HeaderName) -> Self {
+        self.request_id_header = name;
+        self
+    }
+
+    /// Sends `req` under `ctx`; see the [module docs](self) for what travels and when the
+    /// call is dropped. The response body stays bounded by `ctx`.
+    ///
+    /// # Errors
+    /// [`Error::Context`] when `ctx` ends first (also when it already has), else
+    /// [`Error::Request`].
+    pub async fn send(
+        &self,
+        ctx: &Context,
+        mut req: Request<B>,
+    ) -> Result<Response<ResponseBody>, Error> {
+        if let Some(e) = ctx.err() {
+            return Err(Error::Context(e));
+        }
+        if let Some(deadline) = ctx.deadline() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Context(context::Error::DeadlineExceeded));
+            }
+            self.set_timeouts(req.headers_mut(), left);
+        }
+        if let Some(id) = ctx.value::<RequestId>() {
+            if !req.headers().contains_key(&self.request_id_header) {
+                if let Ok(v) = HeaderValue::from_str(id.as_str()) {
+                    req.headers_mut().insert(self.request_id_header.clone(), v);
+                }
+            }
+        }
+        let call = self.inner.request(req);
+        tokio::select! {
+            biased;
+            _ = ctx.cancelled() => Err(Error::Context(ctx.err().unwrap_or(context::Error::Canceled))),
+            resp = call => match resp {
+                Ok(resp) => Ok(resp.map(|body| ResponseBody::new(body, ctx))),
+                Err(e) => Err(Error::Request(e)),
+            },
+        }
+    }
+
+    fn set_timeouts(&self, headers: &mut http::HeaderMap, left: std::time::Duration) {
+        let existing = headers
+            .get(grpc_timeout::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| grpc_timeout::parse(v).ok());
+        let left = existing.map_or(left, |e| e.min(left));
+        if let Ok(v) = HeaderValue::from_str(&grpc_timeout::format(left)) {
+            headers.insert(grpc_timeout::HEADER, v);
+        }
+        if let Some(name) = &self.timeout_header {
+            if let Ok(v) = HeaderValue::from_str(&gochan::time::format_duration(left)) {
+                headers.insert(name.clone(), v);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static SHARED: RefCell<Option<Client>> = const { RefCell::new(None) };
+}
+
+/// Sends `req` under `ctx` with a client shared by the calling thread (its pool is reused
+/// by later calls on the same thread): the one-line form of [`Client::send`], Go's
+/// `http.DefaultClient.Do(req.WithContext(ctx))`.
+///
+/// # Errors
+/// As [`Client::send`].
+pub async fn send(
+    ctx: &Context,
+    req: Request<Full<Bytes>>,
+) -> Result<Response<ResponseBody>, Error> {
+    let client = SHARED.with(|c| c.borrow_mut().get_or_insert_with(Client::new).clone());
+    client.send(ctx, req).await
+}
+
+/// A response body read under the call's context: once the context ends, the next read
+/// fails with [`Error::Context`] and the connection is dropped with the body.
+pub struct ResponseBody {
+    inner: Incoming,
+    ctx: Context,
+    cancelled: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseBody").finish_non_exhaustive()
+    }
+}
+
+impl ResponseBody {
+    fn new(inner: Incoming, ctx: &Context) -> Self {
+        let watched = ctx.clone();
+        Self {
+            inner,
+            ctx: ctx.clone(),
+            cancelled: Box::pin(async move { watched.cancelled().await }),
+        }
+    }
+}
+
+impl HttpBody for ResponseBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskCx<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        if self.cancelled.as_mut().poll(cx).is_ready() {
+            let e = self.ctx.err().unwrap_or(context::Error::Canceled);
+            return Poll::Ready(Some(Err(Error::Context(e))));
+        }
+        Pin::new(&mut self.inner)
+            .poll_frame(cx)
+            .map(|f| f.map(|r| r.map_err(Error::Body)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,469 @@
+//! The server side: a tower [`Layer`] that gives every request a
+//! [`Context`](gochan::context::Context), as Go's `net/http` does with `Request.Context()`.
+//!
+//! Lifecycle of a request's context (what Go documents for incoming server requests, plus
+//! the deadline a caller sent):
+//! - created when the request arrives, as a child of the layer's parent context (by default
+//!   `background()`; pass a server-shutdown context to cancel every request on shutdown);
+//! - carries a [`RequestId`] and, when known, a [`ClientIp`];
+//! - has a deadline when the request carries `grpc-timeout` or the plain-HTTP timeout
+//!   header (the earlier of the two, capped by [`ContextLayer::max_timeout`]); a malformed
+//!   value is answered `400 Bad Request` with the reason, and the inner service is not called;
+//! - is cancelled with cause [`RequestEnd::ResponseComplete`] once the response body has
+//!   been produced to its end, [`RequestEnd::HandlerFailed`] when the service returns an
+//!   error, and [`RequestEnd::ClientDisconnected`] when the server drops the request before
+//!   that (hyper does when the client closes the connection or resets the stream).
+//!
+//! The context is in the request's extensions: [`crate::context`] reads it.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context as TaskCx, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use gochan::context::{self, CancelCauseFunc, CancelFunc, Context};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{Request, Response, StatusCode};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::Full;
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::grpc_timeout;
+use crate::values::{first_forwarded_for, ClientIp, RemoteAddr, RequestId, REQUEST_ID_HEADER};
+
+/// The default plain-HTTP timeout header: a Go duration string such as `250ms` or `1.5s`.
+pub const TIMEOUT_HEADER: &str = "x-timeout";
+
+/// Why a request's context was cancelled (its [`gochan::context::cause`]), unless its
+/// deadline or the layer's parent ended it first.
+///
+/// ```
+/// use gochan_http::RequestEnd;
+/// assert_eq!(RequestEnd::ClientDisconnected.to_string(), "client disconnected before the response was complete");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestEnd {
+    /// The response body was produced to its end (Go: `ServeHTTP` returned).
+    ResponseComplete,
+    /// The service returned an error instead of a response.
+    HandlerFailed,
+    /// The server dropped the request before the response was complete: the client closed
+    /// the connection or reset the stream.
+    ClientDisconnected,
+}
+
+impl fmt::Display for RequestEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ResponseComplete => "response complete",
+            Self::HandlerFailed => "handler failed",
+            Self::ClientDisconnected => "client disconnected before the response was complete",
+        })
+    }
+}
+
+impl std::error::Error for RequestEnd {}
+
+/// The settings shared by a layer and the services it makes.
+#[derive(Clone, Debug)]
+struct Config {
+    parent: Context,
+    timeout_header: Option<HeaderName>,
+    request_id_header: HeaderName,
+    max_timeout: Option<Duration>,
+    trust_forwarded_for: bool,
+    peer: Option<SocketAddr>,
+}
+
+/// A tower [`Layer`] giving each request a [`Context`]; see the [module docs](self) for
+/// its lifecycle.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use bytes::Bytes;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use tower_layer::Layer;
+/// use gochan_http::ContextLayer;
+///
+/// let handler = tower_service_fn(|req: Request<()>| async move {
+///     let ctx = gochan_http::context(&req);
+///     let id = gochan_http::request_id(&ctx).unwrap().to_string();
+///     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(id))))
+/// });
+/// let _svc = ContextLayer::new().max_timeout(std::time::Duration::from_secs(30)).layer(handler);
+/// # fn tower_service_fn<F>(f: F) -> F { f }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ContextLayer {
+    cfg: Arc<Config>,
+}
+
+impl Default for ContextLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ContextLayer {
+    /// Request contexts are children of `background()`; `grpc-timeout` and [`TIMEOUT_HEADER`]
+    /// give deadlines; ids come from `x-request-id`; the client IP is the connection's peer.
+    pub fn new() -> Self {
+        Self {
+            cfg: Arc::new(Config {
+                parent: context::background(),
+                timeout_header: Some(HeaderName::from_static(TIMEOUT_HEADER)),
+                request_id_header: HeaderName::from_static(REQUEST_ID_HEADER),
+                max_timeout: None,
+                trust_forwarded_for: false,
+                peer: None,
+            }),
+        }
+    }
+
+    fn cfg(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.cfg)
+    }
+
+    /// Request contexts become children of `parent`: cancelling it (server shutdown)
+    /// cancels every request in flight, and its values are visible in every request.
+    pub fn parent(mut self, parent: &Context) -> Self {
+        self.cfg().parent = parent.clone();
+        self
+    }
+
+    /// The plain-HTTP header holding a Go duration (`250ms`), or `None` to read only
+    /// `grpc-timeout`.
+    pub fn timeout_header(mut self, name: Option<HeaderName>) -> Self {
+        self.cfg().timeout_header = name;
+        self
+    }
+
+    /// The header carrying request ids in and out (default `x-request-id`).
+    pub fn request_id_header(mut self, name: HeaderName) -> Self {
+        self.cfg().request_id_header = name;
+        self
+    }
+
+    /// Caps the deadline a caller can ask for; with a cap, every request gets a deadline.
+    pub fn max_timeout(mut self, max: Duration) -> Self {
+        self.cfg().max_timeout = Some(max);
+        self
+    }
+
+    /// Take the client IP from the first `X-Forwarded-For` address (only behind a proxy
+    /// you trust: clients can write this header).
+    pub fn trust_forwarded_for(mut self, trust: bool) -> Self {
+        self.cfg().trust_forwarded_for = trust;
+        self
+    }
+
+    /// The connection's peer, for accept loops that build the service per connection (a
+    /// [`RemoteAddr`] request extension takes precedence).
+    pub fn peer(mut self, addr: SocketAddr) -> Self {
+        self.cfg().peer = Some(addr);
+        self
+    }
+}
+
+impl<S> Layer<S> for ContextLayer {
+    type Service = ContextService<S>;
+
+    fn layer(&self, inner: S) -> ContextService<S> {
+        ContextService {
+            inner,
+            cfg: self.cfg.clone(),
+        }
+    }
+}
+
+/// The service made by [`ContextLayer`].
+#[derive(Clone, Debug)]
+pub struct ContextService<S> {
+    inner: S,
+    cfg: Arc<Config>,
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for ContextService<S>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    ResB: HttpBody<Data = Bytes>,
+{
+    type Response = Response<Body<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskCx<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        let state = match self.cfg.start(&mut req) {
+            Ok(guard) => State::Running {
+                fut: self.inner.call(req),
+                guard: Some(guard),
+            },
+            Err(resp) => State::Rejected { resp: Some(resp) },
+        };
+        ResponseFuture { state }
+    }
+}
+
+impl Config {
+    /// The request's timeout from its headers: the earlier of the two, capped.
+    fn timeout(&self, headers: &http::HeaderMap) -> Result<Option<Duration>, String> {
+        let mut timeout = None;
+        if let Some(v) = headers.get(grpc_timeout::HEADER) {
+            let s = v.to_str().unwrap_or("\u{fffd}");
+            timeout = Some(grpc_timeout::parse(s.trim()).map_err(|e| e.to_string())?);
+        }
+        if let Some(name) = &self.timeout_header {
+            if let Some(v) = headers.get(name) {
+                let s = v.to_str().unwrap_or("\u{fffd}");
+                let d = gochan::time::parse_duration(s.trim())
+                    .map_err(|e| format!("invalid {name}: {e}"))?;
+                timeout = Some(timeout.map_or(d, |t: Duration| t.min(d)));
+            }
+        }
+        Ok(match (timeout, self.max_timeout) {
+            (Some(t), Some(max)) => Some(t.min(max)),
+            (t, max) => t.or(max),
+        })
+    }
+
+    /// Builds the request's context and puts it in the extensions, or the 400 answer.
+    fn start<B>(&self, req: &mut Request<B>) -> Result<Guard, Box<Response<Full<Bytes>>>> {
+        let id = req
+            .headers()
+            .get(&self.request_id_header)
+            .and_then(RequestId::from_header)
+            .unwrap_or_else(RequestId::generate);
+        let id_value = HeaderValue::from_str(id.as_str()).ok();
+        let timeout = match self.timeout(req.headers()) {
+            Ok(t) => t,
+            Err(msg) => return Err(Box::new(self.reject(msg, id_value))),
+        };
+        let forwarded = self
+            .trust_forwarded_for
+            .then(|| req.headers().get("x-forwarded-for"))
+            .flatten()
+            .and_then(first_forwarded_for);
+        let ip = forwarded
+            .or_else(|| req.extensions().get::<RemoteAddr>().map(|a| a.0.ip()))
+            .or_else(|| self.peer.map(|a| a.ip()));
+        let mut ctx = context::with_value(&self.parent, id.clone());
+        if let Some(ip) = ip {
+            ctx = context::with_value(&ctx, ClientIp(ip));
+        }
+        let (ctx, cancel) = context::with_cancel_cause(&ctx);
+        let (ctx, timer) = match timeout {
+            Some(t) => {
+                let (c, f) = context::with_timeout(&ctx, t);
+                (c, Some(f))
+            }
+            None => (ctx, None),
+        };
+        req.extensions_mut().insert(ctx);
+        req.extensions_mut().insert(id);
+        Ok(Guard {
+            cancel: Some(cancel),
+            _timer: timer,
+            id_header: self.request_id_header.clone(),
+            id_value,
+        })
+    }
+
+    fn reject(&self, msg: String, id: Option<HeaderValue>) -> Response<Full<Bytes>> {
+        let mut resp = Response::new(Full::new(Bytes::from(msg + "\n")));
+        *resp.status_mut() = StatusCode::BAD_REQUEST;
+        let h = resp.headers_mut();
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if let Some(id) = id {
+            h.insert(self.request_id_header.clone(), id);
+        }
+        resp
+    }
+}
+
+/// Cancels the request's context when the request ends, with the reason.
+struct Guard {
+    cancel: Option<CancelCauseFunc>,
+    _timer: Option<CancelFunc>,
+    id_header: HeaderName,
+    id_value: Option<HeaderValue>,
+}
+
+impl Guard {
+    fn end(&mut self, why: RequestEnd) {
+        if let Some(cancel) = self.cancel.take() {
+            cancel.cancel(why);
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.end(RequestEnd::ClientDisconnected);
+    }
+}
+
+pin_project! {
+    /// The future of [`ContextService`]: the inner service's response with its body
+    /// wrapped, or the 400 for a malformed timeout header.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Running { #[pin] fut: F, guard: Option<Guard> },
+        Rejected { resp: Option<Box<Response<Full<Bytes>>>> },
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: HttpBody<Data = Bytes>,
+{
+    type Output = Result<Response<Body<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Rejected { resp } => {
+                let resp = resp.take().expect("ResponseFuture polled after completion");
+                Poll::Ready(Ok((*resp).map(|b| Body {
+                    kind: Kind::Rejected { body: b },
+                    guard: None,
+                })))
+            }
+            StateProj::Running { fut, guard } => {
+                let out = ready!(fut.poll(cx));
+                let mut guard = guard
+                    .take()
+                    .expect("ResponseFuture polled after completion");
+                Poll::Ready(match out {
+                    Ok(mut resp) => {
+                        if let Some(v) = guard.id_value.take() {
+                            if !resp.headers().contains_key(&guard.id_header) {
+                                resp.headers_mut().insert(guard.id_header.clone(), v);
+                            }
+                        }
+                        Ok(resp.map(|b| Body::new(b, Some(guard))))
+                    }
+                    Err(e) => {
+                        guard.end(RequestEnd::HandlerFailed);
+                        Err(e)
+                    }
+                })
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The response body of [`ContextService`]: the inner body; reaching its end (or being
+    /// dropped before) ends the request's context.
+    pub struct Body<B> {
+        #[pin]
+        kind: Kind<B>,
+        guard: Option<Guard>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Inner { #[pin] body: B },
+        Rejected { body: Full<Bytes> },
+    }
+}
+
+impl<B> fmt::Debug for Body<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Body").finish_non_exhaustive()
+    }
+}
+
+impl<B: HttpBody> Body<B> {
+    fn new(body: B, mut guard: Option<Guard>) -> Self {
+        if body.is_end_stream() {
+            // Nothing left to produce: the server may never poll it.
+            if let Some(g) = guard.as_mut() {
+                g.end(RequestEnd::ResponseComplete);
+            }
+        }
+        Self {
+            kind: Kind::Inner { body },
+            guard,
+        }
+    }
+}
+
+impl<B> HttpBody for Body<B>
+where
+    B: HttpBody<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskCx<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let this = self.project();
+        match this.kind.project() {
+            KindProj::Rejected { body } => match Pin::new(body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(f))) => Poll::Ready(Some(Ok(f))),
+                Poll::Ready(Some(Err(never))) => match never {},
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            KindProj::Inner { mut body } => {
+                let out = ready!(body.as_mut().poll_frame(cx));
+                let end = match &out {
+                    None => Some(RequestEnd::ResponseComplete),
+                    Some(Err(_)) => Some(RequestEnd::HandlerFailed),
+                    Some(Ok(_)) if body.is_end_stream() => Some(RequestEnd::ResponseComplete),
+                    Some(Ok(_)) => None,
+                };
+                if let (Some(why), Some(g)) = (end, this.guard.as_mut()) {
+                    g.end(why);
+                }
+                Poll::Ready(out)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Inner { body } => body.is_end_stream(),
+            Kind::Rejected { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Inner { body } => body.size_hint(),
+            Kind::Rejected { body } => body.size_hint(),
+        }
+    }
+}
