@@ -106,7 +106,8 @@ where
 /// dependency). The closure is cloned per connection by [`serve`].
 ///
 /// ```
-/// /// let svc = gochan_http::service_fn(|_req: http::Request<()>| async {
+/// use std::convert::Infallible;
+/// let svc = gochan_http::service_fn(|_req: http::Request<()>| async {
 ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
 /// });
 /// # let _ = svc;
