@@ -414,3 +414,42 @@ async fn shutdown_cancels_requests_in_flight_and_serve_returns() {
         "still accepting"
     );
 }
+
+/// Go: "For incoming server requests, the context is canceled when ... the request is
+/// canceled (with HTTP/2)". One stream is reset; the connection and its other streams live.
+#[tokio::test]
+async fn an_http2_stream_reset_cancels_only_that_request() {
+    let (addr, seen, _stop) = start(ContextLayer::new(), Duration::from_secs(30)).await;
+    let io = hyper_util::rt::TokioIo::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let doomed = sender.send_request(get(addr, "/a").body(empty()).unwrap());
+    let doomed = tokio::spawn(doomed);
+    let kept = tokio::spawn(sender.send_request(get(addr, "/b").body(empty()).unwrap()));
+    let (first, second) =
+        tokio::task::spawn_blocking(move || (seen.recv().unwrap(), seen.recv().unwrap()))
+            .await
+            .unwrap();
+    doomed.abort(); // drops the response future: hyper resets the stream
+    let t = Instant::now();
+    while first.err().is_none() && second.err().is_none() && t.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (reset, live) = if first.err().is_some() {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!(cause_of(&reset), Some(RequestEnd::ClientDisconnected));
+    assert!(
+        live.err().is_none(),
+        "the other stream's request was cancelled too"
+    );
+    kept.abort();
+    tokio::time::timeout(Duration::from_secs(5), live.cancelled())
+        .await
+        .expect("the second reset did not cancel its request");
+}
