@@ -186,14 +186,9 @@ where
     }
 
     fn set_timeouts(&self, headers: &mut http::HeaderMap, left: std::time::Duration) {
-        let existing = headers
-            .get(grpc_timeout::HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| grpc_timeout::parse(v).ok());
+        let existing = grpc_timeout::from_headers(headers).ok().flatten();
         let left = existing.map_or(left, |e| e.min(left));
-        if let Ok(v) = HeaderValue::from_str(&grpc_timeout::format(left)) {
-            headers.insert(grpc_timeout::HEADER, v);
-        }
+        grpc_timeout::insert(headers, left);
         if let Some(name) = &self.timeout_header {
             if let Ok(v) = HeaderValue::from_str(&gochan::time::format_duration(left)) {
                 headers.insert(name.clone(), v);

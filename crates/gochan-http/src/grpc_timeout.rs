@@ -162,6 +162,56 @@ pub fn header_from_context(ctx: &Context) -> Option<String> {
     Some(format(deadline.saturating_duration_since(Instant::now())))
 }
 
+/// The timeout in `headers`, if there is one.
+///
+/// # Errors
+/// A malformed value (also one that is not visible ASCII).
+///
+/// ```
+/// use std::time::Duration;
+/// let mut h = http::HeaderMap::new();
+/// assert_eq!(gochan_http::grpc_timeout::from_headers(&h), Ok(None));
+/// gochan_http::grpc_timeout::insert(&mut h, Duration::from_millis(20));
+/// assert_eq!(h["grpc-timeout"], "20000000n"); // the finest unit that fits 8 digits
+/// assert_eq!(gochan_http::grpc_timeout::from_headers(&h), Ok(Some(Duration::from_millis(20))));
+/// ```
+pub fn from_headers(headers: &http::HeaderMap) -> Result<Option<Duration>, ParseError> {
+    match headers.get(HEADER) {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(s) => parse(s.trim()).map(Some),
+            Err(_) => Err(err(
+                &String::from_utf8_lossy(v.as_bytes()),
+                "not visible ASCII",
+            )),
+        },
+    }
+}
+
+/// Sets `grpc-timeout` in `headers` to `d` ([`format`]ted), replacing any value.
+pub fn insert(headers: &mut http::HeaderMap, d: Duration) {
+    let v = http::HeaderValue::from_str(&format(d)).expect("digits and a unit are a valid header");
+    headers.insert(HEADER, v);
+}
+
+/// Percent-encodes a `grpc-message` value as the gRPC spec asks: bytes outside
+/// 0x20..=0x7E, and `%`, become `%XX`.
+///
+/// ```
+/// assert_eq!(gochan_http::grpc_timeout::percent_encode_message("50% ok\n"), "50%25 ok%0A");
+/// ```
+pub fn percent_encode_message(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    for b in msg.bytes() {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&std::format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

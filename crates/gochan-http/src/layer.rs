@@ -218,11 +218,7 @@ where
 impl Config {
     /// The request's timeout from its headers: the earlier of the two, capped.
     fn timeout(&self, headers: &http::HeaderMap) -> Result<Option<Duration>, String> {
-        let mut timeout = None;
-        if let Some(v) = headers.get(grpc_timeout::HEADER) {
-            let s = v.to_str().unwrap_or("\u{fffd}");
-            timeout = Some(grpc_timeout::parse(s.trim()).map_err(|e| e.to_string())?);
-        }
+        let mut timeout = grpc_timeout::from_headers(headers).map_err(|e| e.to_string())?;
         if let Some(name) = &self.timeout_header {
             if let Some(v) = headers.get(name) {
                 let s = v.to_str().unwrap_or("\u{fffd}");
@@ -247,7 +243,13 @@ impl Config {
         let id_value = HeaderValue::from_str(id.as_str()).ok();
         let timeout = match self.timeout(req.headers()) {
             Ok(t) => t,
-            Err(msg) => return Err(Box::new(self.reject(msg, id_value))),
+            Err(msg) => {
+                let grpc = req
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"));
+                return Err(Box::new(self.reject(msg, id_value, grpc)));
+            }
         };
         let forwarded = self
             .trust_forwarded_for
@@ -279,14 +281,30 @@ impl Config {
         })
     }
 
-    fn reject(&self, msg: String, id: Option<HeaderValue>) -> Response<Full<Bytes>> {
-        let mut resp = Response::new(Full::new(Bytes::from(msg + "\n")));
-        *resp.status_mut() = StatusCode::BAD_REQUEST;
+    /// The answer to a malformed timeout header: `400` with the reason as text, or for a
+    /// gRPC request (content-type `application/grpc...`) a trailers-only gRPC error as
+    /// grpc-go sends it: HTTP 200, `grpc-status: 13` (INTERNAL), `grpc-message:
+    /// malformed grpc-timeout: ...` (percent-encoded per the spec).
+    fn reject(&self, msg: String, id: Option<HeaderValue>, grpc: bool) -> Response<Full<Bytes>> {
+        let mut resp;
+        if grpc {
+            resp = Response::new(Full::new(Bytes::new()));
+            let h = resp.headers_mut();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+            h.insert("grpc-status", HeaderValue::from_static("13"));
+            let encoded = grpc_timeout::percent_encode_message(&format!("malformed {msg}"));
+            if let Ok(v) = HeaderValue::from_str(&encoded) {
+                h.insert("grpc-message", v);
+            }
+        } else {
+            resp = Response::new(Full::new(Bytes::from(msg + "\n")));
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+        }
         let h = resp.headers_mut();
-        h.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
         if let Some(id) = id {
             h.insert(self.request_id_header.clone(), id);
         }

@@ -453,3 +453,26 @@ async fn an_http2_stream_reset_cancels_only_that_request() {
         .await
         .expect("the second reset did not cancel its request");
 }
+
+/// grpc-go answers a malformed grpc-timeout with a trailers-only INTERNAL status; the
+/// layer does the same for gRPC requests (and the handler is not called).
+#[tokio::test]
+async fn a_malformed_grpc_timeout_on_a_grpc_request_is_a_grpc_error() {
+    let (addr, seen, _stop) = start(ContextLayer::new(), Duration::ZERO).await;
+    let req = Request::post(format!("http://{addr}/pkg.Svc/Method"))
+        .header("content-type", "application/grpc+proto")
+        .header("grpc-timeout", "1000000000S")
+        .body(empty())
+        .unwrap();
+    let resp = gochan_http::send(&context::background(), req)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/grpc");
+    assert_eq!(resp.headers()["grpc-status"], "13");
+    assert_eq!(
+        resp.headers()["grpc-message"],
+        "malformed invalid grpc-timeout \"1000000000S\": the value has more than 8 digits"
+    );
+    assert!(seen.try_recv().is_err());
+}
