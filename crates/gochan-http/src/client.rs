@@ -190,7 +190,14 @@ where
         let left = existing.map_or(left, |e| e.min(left));
         grpc_timeout::insert(headers, left);
         if let Some(name) = &self.timeout_header {
-            if let Ok(v) = HeaderValue::from_str(&gochan::time::format_duration(left)) {
+            let existing = headers
+                .get(name)
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+                .and_then(|v| gochan::time::parse_duration(v.trim()).ok());
+            let left = existing.map_or(left, |e| e.min(left));
+            // Header values are visible ASCII: `us`, never `µs` (Go accepts both).
+            let text = gochan::time::format_duration(left).replace('µ', "u");
+            if let Ok(v) = HeaderValue::from_str(&text) {
                 headers.insert(name.clone(), v);
             }
         }
@@ -215,12 +222,13 @@ pub async fn send(
     client.send(ctx, req).await
 }
 
-/// A response body read under the call's context: once the context ends, the next read
+/// A response body read under the call's context: once the context ends, every read
 /// fails with [`Error::Context`] and the connection is dropped with the body.
 pub struct ResponseBody {
     inner: Incoming,
     ctx: Context,
-    cancelled: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// Resolves when `ctx` ends; `None` once it has (the error is then final).
+    cancelled: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl fmt::Debug for ResponseBody {
@@ -235,7 +243,7 @@ impl ResponseBody {
         Self {
             inner,
             ctx: ctx.clone(),
-            cancelled: Box::pin(async move { watched.cancelled().await }),
+            cancelled: Some(Box::pin(async move { watched.cancelled().await })),
         }
     }
 }
@@ -248,7 +256,13 @@ impl HttpBody for ResponseBody {
         mut self: Pin<&mut Self>,
         cx: &mut TaskCx<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        if self.cancelled.as_mut().poll(cx).is_ready() {
+        let ended = match self.cancelled.as_mut() {
+            Some(f) => f.as_mut().poll(cx).is_ready(),
+            None => true,
+        };
+        if ended {
+            // Fused: every later read reports the same error, the body is never read again.
+            self.cancelled = None;
             let e = self.ctx.err().unwrap_or(context::Error::Canceled);
             return Poll::Ready(Some(Err(Error::Context(e))));
         }

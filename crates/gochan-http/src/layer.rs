@@ -10,7 +10,8 @@
 //!   header (the earlier of the two, capped by [`ContextLayer::max_timeout`]); a malformed
 //!   value is answered `400 Bad Request` with the reason, and the inner service is not called;
 //! - is cancelled with cause [`RequestEnd::ResponseComplete`] once the response body has
-//!   been produced to its end, [`RequestEnd::HandlerFailed`] when the service returns an
+//!   been produced to its end (its last frame, or as many bytes as its exact size hint
+//!   announced; at once for HEAD requests and 1xx/204/304 answers, which send no body), [`RequestEnd::HandlerFailed`] when the service returns an
 //!   error, and [`RequestEnd::ClientDisconnected`] when the server drops the request before
 //!   that (hyper does when the client closes the connection or resets the stream).
 //!
@@ -221,7 +222,8 @@ impl Config {
         let mut timeout = grpc_timeout::from_headers(headers).map_err(|e| e.to_string())?;
         if let Some(name) = &self.timeout_header {
             if let Some(v) = headers.get(name) {
-                let s = v.to_str().unwrap_or("\u{fffd}");
+                // UTF-8, not just visible ASCII: Go's `µs` unit is accepted.
+                let s = std::str::from_utf8(v.as_bytes()).unwrap_or("\u{fffd}");
                 let d = gochan::time::parse_duration(s.trim())
                     .map_err(|e| format!("invalid {name}: {e}"))?;
                 timeout = Some(timeout.map_or(d, |t: Duration| t.min(d)));
@@ -278,6 +280,7 @@ impl Config {
             _timer: timer,
             id_header: self.request_id_header.clone(),
             id_value,
+            head: req.method() == http::Method::HEAD,
         })
     }
 
@@ -318,6 +321,8 @@ struct Guard {
     _timer: Option<CancelFunc>,
     id_header: HeaderName,
     id_value: Option<HeaderValue>,
+    /// A HEAD request: its response has no body to send, whatever the body says.
+    head: bool,
 }
 
 impl Guard {
@@ -371,6 +376,7 @@ where
                 Poll::Ready(Ok((*resp).map(|b| Body {
                     kind: Kind::Rejected { body: b },
                     guard: None,
+                    remaining: None,
                 })))
             }
             StateProj::Running { fut, guard } => {
@@ -385,7 +391,14 @@ where
                                 resp.headers_mut().insert(guard.id_header.clone(), v);
                             }
                         }
-                        Ok(resp.map(|b| Body::new(b, Some(guard))))
+                        // No body goes out for these: the response is complete with
+                        // its head (the server drops such a body unread).
+                        let s = resp.status();
+                        let bodiless = guard.head
+                            || s.is_informational()
+                            || s == StatusCode::NO_CONTENT
+                            || s == StatusCode::NOT_MODIFIED;
+                        Ok(resp.map(|b| Body::new(b, Some(guard), bodiless)))
                     }
                     Err(e) => {
                         guard.end(RequestEnd::HandlerFailed);
@@ -404,6 +417,9 @@ pin_project! {
         #[pin]
         kind: Kind<B>,
         guard: Option<Guard>,
+        // Bytes still to come when the body announced an exact length (the server may
+        // stop polling once that many were sent).
+        remaining: Option<u64>,
     }
 }
 
@@ -422,8 +438,9 @@ impl<B> fmt::Debug for Body<B> {
 }
 
 impl<B: HttpBody> Body<B> {
-    fn new(body: B, mut guard: Option<Guard>) -> Self {
-        if body.is_end_stream() {
+    fn new(body: B, mut guard: Option<Guard>, bodiless: bool) -> Self {
+        let remaining = body.size_hint().exact();
+        if bodiless || body.is_end_stream() || remaining == Some(0) {
             // Nothing left to produce: the server may never poll it.
             if let Some(g) = guard.as_mut() {
                 g.end(RequestEnd::ResponseComplete);
@@ -432,6 +449,7 @@ impl<B: HttpBody> Body<B> {
         Self {
             kind: Kind::Inner { body },
             guard,
+            remaining,
         }
     }
 }
@@ -457,10 +475,16 @@ where
             },
             KindProj::Inner { mut body } => {
                 let out = ready!(body.as_mut().poll_frame(cx));
+                if let (Some(Ok(frame)), Some(left)) = (&out, this.remaining.as_mut()) {
+                    let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                    *left = left.saturating_sub(n);
+                }
                 let end = match &out {
                     None => Some(RequestEnd::ResponseComplete),
                     Some(Err(_)) => Some(RequestEnd::HandlerFailed),
-                    Some(Ok(_)) if body.is_end_stream() => Some(RequestEnd::ResponseComplete),
+                    Some(Ok(_)) if body.is_end_stream() || *this.remaining == Some(0) => {
+                        Some(RequestEnd::ResponseComplete)
+                    }
                     Some(Ok(_)) => None,
                 };
                 if let (Some(why), Some(g)) = (end, this.guard.as_mut()) {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use gochan::context::Context;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -25,14 +25,23 @@ use crate::values::RemoteAddr;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// How long [`serve`] lets connections finish after shutdown before cutting them.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a client may take to send a request head (HTTP/1) before the connection is
+/// closed, as Go's `Server.ReadHeaderTimeout`.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Serves `service` on `listener` until `shutdown` ends, then stops accepting, lets the
 /// connections finish their requests in flight (idle keep-alive connections are closed)
-/// and returns. Give the [`ContextLayer`](crate::ContextLayer) the same context as its
+/// for up to [`DEFAULT_GRACE`], cuts what is left, and returns. Give the
+/// [`ContextLayer`](crate::ContextLayer) the same context as its
 /// [`parent`](crate::ContextLayer::parent) so that requests in flight are cancelled too.
 ///
 /// Must run inside a tokio runtime (it spawns one task per connection). Accept errors
-/// (out of file descriptors, a connection reset before accept) are retried after a short
-/// pause, as Go's `Server.Serve` does.
+/// (out of file descriptors, a connection reset before accept) are retried after a pause
+/// that doubles from 5 ms to 1 s, as Go's `Server.Serve` does. A client that does not
+/// finish its request head within [`HEADER_READ_TIMEOUT`] is disconnected.
 ///
 /// # Errors
 /// None today: the `io::Result` leaves room for listener errors that cannot be retried.
@@ -45,19 +54,51 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    serve_with_grace(listener, shutdown, DEFAULT_GRACE, service).await
+}
+
+/// [`serve`] with a chosen grace period (Go's `Server.Shutdown(ctx)` with a deadline):
+/// after `shutdown` ends, connections get `grace` to finish, then are closed.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_grace<S, B>(
+    listener: TcpListener,
+    shutdown: &Context,
+    grace: Duration,
+    service: S,
+) -> io::Result<()>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let mut conns = tokio::task::JoinSet::new();
+    let mut backoff = Duration::ZERO;
     loop {
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                    tokio::time::sleep(backoff).await;
                     continue;
                 }
             },
+            // Reap finished connection tasks so the set does not grow.
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
+        backoff = Duration::ZERO;
         let _ = stream.set_nodelay(true);
         let svc = TowerToHyperService::new(WithRemoteAddr {
             inner: service.clone(),
@@ -67,13 +108,16 @@ where
             .serve_connection_with_upgrades(TokioIo::new(stream), svc)
             .into_owned();
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
+        conns.spawn(async move {
             // A connection error (client reset, bad request) ends only that connection.
             let _ = conn.await;
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Idle connections close now, busy ones after their response; past the grace period
+    // the rest are cut (dropping a connection drops its requests, cancelling them).
+    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+    conns.shutdown().await;
     Ok(())
 }
 

@@ -476,3 +476,113 @@ async fn a_malformed_grpc_timeout_on_a_grpc_request_is_a_grpc_error() {
     );
     assert!(seen.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn a_read_after_the_context_ended_keeps_failing_and_never_panics() {
+    let (addr, _seen, _stop) = start(ContextLayer::new(), Duration::ZERO).await;
+    let (ctx, cancel) = context::with_cancel(&context::background());
+    let resp = gochan_http::send(&ctx, get(addr, "/").body(empty()).unwrap())
+        .await
+        .unwrap();
+    cancel.cancel();
+    let mut body = resp.into_body();
+    for _ in 0..3 {
+        let frame = body.frame().await.expect("an error frame");
+        assert_eq!(
+            frame.unwrap_err().context_error(),
+            Some(context::Error::Canceled)
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_timeout_headers_in_microseconds_are_understood_both_ways() {
+    let (addr, _seen, _stop) = start(ContextLayer::new(), Duration::ZERO).await;
+    let bg = context::background();
+    // Go writes `µs` (UTF-8); the layer accepts it as Go's ParseDuration does.
+    let req = get(addr, "/")
+        .header(
+            "x-timeout",
+            http::HeaderValue::from_bytes("900µs".as_bytes()).unwrap(),
+        )
+        .body(empty())
+        .unwrap();
+    assert_eq!(
+        gochan_http::send(&bg, req).await.unwrap().status(),
+        StatusCode::OK
+    );
+    // The client sends what is left (never more than a smaller value already set) in ASCII.
+    let client =
+        gochan_http::Client::new().timeout_header(http::HeaderName::from_static("x-timeout"));
+    let (ctx, _c) = context::with_timeout(&bg, Duration::from_secs(5));
+    let req = get(addr, "/")
+        .header("x-timeout", "700us")
+        .body(empty())
+        .unwrap();
+    let resp = client.send(&ctx, req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bodiless_responses_complete_the_request() {
+    let (shutdown, _stop) = context::with_cancel(&context::background());
+    let (tx, seen) = gochan::unbounded::<Context>();
+    let handler = gochan_http::service_fn(move |req: Request<Incoming>| {
+        let tx = tx.clone();
+        async move {
+            tx.send(gochan_http::context(&req)).unwrap();
+            let mut resp = Response::new(Full::new(Bytes::from("a body HEAD never sends")));
+            if req.uri().path() == "/204" {
+                *resp.status_mut() = StatusCode::NO_CONTENT;
+                *resp.body_mut() = Full::new(Bytes::new());
+            }
+            Ok::<_, Infallible>(resp)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let svc = ContextLayer::new().layer(handler);
+    tokio::spawn(async move { gochan_http::serve(listener, &shutdown, svc).await });
+    let bg = context::background();
+    for req in [
+        Request::head(format!("http://{addr}/"))
+            .body(empty())
+            .unwrap(),
+        get(addr, "/204").body(empty()).unwrap(),
+    ] {
+        let resp = gochan_http::send(&bg, req).await.unwrap();
+        resp.into_body().collect().await.unwrap();
+        let ctx = seen.recv().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), ctx.cancelled())
+            .await
+            .unwrap();
+        assert_eq!(cause_of(&ctx), Some(RequestEnd::ResponseComplete));
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_client_cannot_hold_up_shutdown_past_the_grace_period() {
+    let (shutdown, stop) = context::with_cancel(&context::background());
+    let handler = gochan_http::service_fn(|_req: Request<Incoming>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("ok"))))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let svc = ContextLayer::new().layer(handler);
+    let server = tokio::spawn(async move {
+        gochan_http::serve_with_grace(listener, &shutdown, Duration::from_millis(200), svc).await
+    });
+    // Half a request head, then silence.
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    sock.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let t = Instant::now();
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("serve waited for a stalled client")
+        .unwrap()
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    drop(sock);
+}

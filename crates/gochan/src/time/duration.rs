@@ -114,6 +114,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseDurationError> {
             int_part.parse().map_err(|_| invalid(orig))?
         };
         let mut v = whole.checked_mul(per).ok_or_else(|| invalid(orig))?;
+        if v > i64::MAX as u128 {
+            return Err(invalid(orig)); // Go: overflow before the fraction is added
+        }
         // The fraction, as Go computes it: digits accumulated while they fit in 63 bits,
         // then scaled by unit / 10^digits in floating point, truncated.
         let (mut f, mut fscale) = (0u64, 1f64);
@@ -129,6 +132,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseDurationError> {
             fscale *= 10.0;
         }
         if f > 0 {
+            // v <= i64::MAX and the fraction is below one unit (< 2^42 ns): no overflow.
             v += (f as f64 * (per as f64 / fscale)) as u128;
         }
         total = total.checked_add(v).ok_or_else(|| invalid(orig))?;
