@@ -260,6 +260,7 @@ impl Config {
             .and_then(first_forwarded_for);
         let ip = forwarded
             .or_else(|| req.extensions().get::<RemoteAddr>().map(|a| a.0.ip()))
+            .or_else(|| axum_peer(req.extensions()))
             .or_else(|| self.peer.map(|a| a.ip()));
         let mut ctx = context::with_value(&self.parent, id.clone());
         if let Some(ip) = ip {
@@ -313,6 +314,18 @@ impl Config {
         }
         resp
     }
+}
+
+/// The peer recorded by `axum::serve(.., app.into_make_service_with_connect_info::<SocketAddr>())`.
+#[cfg(feature = "axum")]
+fn axum_peer(ext: &http::Extensions) -> Option<std::net::IpAddr> {
+    ext.get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+#[cfg(not(feature = "axum"))]
+fn axum_peer(_: &http::Extensions) -> Option<std::net::IpAddr> {
+    None
 }
 
 /// Cancels the request's context when the request ends, with the reason.

@@ -20,6 +20,10 @@
 //! - [`grpc_timeout`]: the gRPC `grpc-timeout` header, parse and format per the gRPC spec,
 //!   usable from tonic or any stack.
 //!
+//! Under axum, add `.layer(ContextLayer::new())` to the `Router` and take the context with
+//! `Extension(ctx): Extension<Context>` (`tests/axum.rs`); the `axum` feature makes the
+//! layer read the client IP from axum's `ConnectInfo<SocketAddr>`.
+//!
 //! ```
 //! use std::time::Duration;
 //! use gochan::context;

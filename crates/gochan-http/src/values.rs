@@ -78,8 +78,10 @@ impl fmt::Display for RequestId {
 }
 
 /// The IP address of the client that made the request (seed 004's `userip`): the peer of
-/// the connection, or the first `X-Forwarded-For` address when the layer is told to trust
-/// a proxy in front of it.
+/// the connection ([`RemoteAddr`] from [`serve`](crate::serve), the layer's
+/// [`peer`](crate::ContextLayer::peer), or with the `axum` feature axum's
+/// `ConnectInfo<SocketAddr>`), or the first `X-Forwarded-For` address when the layer is
+/// told to trust a proxy in front of it.
 ///
 /// ```
 /// use gochan::context;
