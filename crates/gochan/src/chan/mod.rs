@@ -17,6 +17,7 @@ pub(crate) mod core;
 mod error;
 mod receiver;
 mod sender;
+mod sink;
 pub(crate) mod waiter;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use error::{
 };
 pub use receiver::{IntoIter, IntoStream, Iter, Receiver, RecvFuture, RecvStream, TryIter};
 pub use sender::{SendFuture, Sender};
+pub use sink::SendSink;
 
 use self::core::Chan;
 

@@ -154,9 +154,26 @@ impl<T> Sender<T> {
     pub fn send_async(&self, value: T) -> SendFuture<'_, T> {
         SendFuture {
             chan: &self.chan,
-            value: Some(value),
-            packet: None,
+            wait: SendWait::new(Some(value)),
         }
+    }
+
+    /// A [`Sink`](futures_sink::Sink) sending with a clone of this sender; see
+    /// [`SendSink`](super::SendSink).
+    ///
+    /// ```
+    /// use futures::SinkExt;
+    /// let (tx, rx) = gochan::bounded(1);
+    /// futures::executor::block_on(tx.sink().send(7)).unwrap();
+    /// assert_eq!(rx.recv(), Ok(7));
+    /// ```
+    pub fn sink(&self) -> super::SendSink<T> {
+        super::SendSink::new(self.clone())
+    }
+
+    /// This sender as a [`Sink`](futures_sink::Sink); see [`SendSink`](super::SendSink).
+    pub fn into_sink(self) -> super::SendSink<T> {
+        super::SendSink::new(self)
     }
 
     /// Closes the channel, like Go's `close(ch)`: receivers drain what is buffered and then
@@ -269,8 +286,7 @@ impl<T> fmt::Debug for Sender<T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct SendFuture<'a, T> {
     chan: &'a Arc<Chan<T>>,
-    value: Option<T>,
-    packet: Option<Arc<Packet<T>>>,
+    wait: SendWait<T>,
 }
 
 impl<T> Unpin for SendFuture<'_, T> {}
@@ -280,12 +296,49 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Some(p) = &this.packet {
+        this.wait.poll(this.chan, cx)
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        self.wait.cancel(self.chan);
+    }
+}
+
+/// One async send in progress: the value not yet offered, or the packet waiting in the
+/// channel's queue. Shared by [`SendFuture`] and the `Sink`.
+pub(crate) struct SendWait<T> {
+    pub(crate) value: Option<T>,
+    packet: Option<Arc<Packet<T>>>,
+}
+
+impl<T> SendWait<T> {
+    pub(crate) fn new(value: Option<T>) -> SendWait<T> {
+        SendWait {
+            value,
+            packet: None,
+        }
+    }
+
+    /// Whether a send is in progress (a value to offer or a packet queued).
+    pub(crate) fn is_busy(&self) -> bool {
+        self.value.is_some() || self.packet.is_some()
+    }
+
+    /// Drives the send. Must not be polled again after it returned `Ready`, unless a new
+    /// value was put in.
+    pub(crate) fn poll(
+        &mut self,
+        chan: &Chan<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        if let Some(p) = &self.packet {
             p.waiter().set_waker(cx.waker());
             return match p.waiter().outcome() {
                 Outcome::Waiting => Poll::Pending,
                 Outcome::Selected { closed, .. } => {
-                    let p = this.packet.take().expect("checked above");
+                    let p = self.packet.take().expect("checked above");
                     if closed {
                         Poll::Ready(Err(SendError(p.take().expect("value given back"))))
                     } else {
@@ -295,12 +348,12 @@ impl<T> Future for SendFuture<'_, T> {
                 Outcome::Aborted => unreachable!("only the future itself aborts"),
             };
         }
-        let value = this
+        let value = self
             .value
             .take()
             .expect("SendFuture polled after completion");
-        let mut inner = this.chan.lock();
-        match this.chan.try_send_locked(&mut inner, value, None) {
+        let mut inner = chan.lock();
+        match chan.try_send_locked(&mut inner, value, None) {
             Ok(wake) => {
                 drop(inner);
                 if let Some(p) = wake {
@@ -311,19 +364,20 @@ impl<T> Future for SendFuture<'_, T> {
             Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
             Err(TrySendError::Full(v)) => {
                 let p = Arc::new(Packet::own(Waiter::for_task(cx.waker()), Some(v)));
-                this.chan.push_sender(&mut inner, p.clone(), 0);
-                this.packet = Some(p);
+                chan.push_sender(&mut inner, p.clone(), 0);
+                self.packet = Some(p);
                 Poll::Pending
             }
         }
     }
-}
 
-impl<T> Drop for SendFuture<'_, T> {
-    fn drop(&mut self) {
+    /// Abandons the send: a queued value not yet taken is removed (and dropped); one a
+    /// receiver already took stays delivered.
+    pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
+        self.value = None;
         if let Some(p) = self.packet.take() {
             if p.waiter().try_abort().is_ok() {
-                self.chan.remove_sender(&p);
+                chan.remove_sender(&p);
             }
         }
     }
@@ -332,7 +386,7 @@ impl<T> Drop for SendFuture<'_, T> {
 impl<T> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendFuture")
-            .field("waiting", &self.packet.is_some())
+            .field("waiting", &self.wait.packet.is_some())
             .finish()
     }
 }

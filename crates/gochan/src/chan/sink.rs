@@ -1,0 +1,121 @@
+//! [`SendSink`]: a [`Sender`] as a `futures_sink::Sink`, for `StreamExt::forward`,
+//! `SinkExt::send` and friends.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_sink::Sink;
+
+use super::error::SendError;
+use super::sender::{SendWait, Sender};
+
+/// A [`Sender`] as a [`Sink`]: [`Sender::sink`] or [`Sender::into_sink`].
+///
+/// `start_send` takes one item; `poll_ready` and `poll_flush` complete when it has been
+/// delivered (taken by a receiver at capacity 0, buffered otherwise), exactly like
+/// awaiting [`Sender::send_async`]. `poll_close` flushes and does *not* close the channel
+/// (other senders may still be sending; drop the sink, or call [`SendSink::close_channel`],
+/// to close it when it was the last sender).
+///
+/// Errors are [`SendError`] with the undelivered item: the channel was closed or every
+/// receiver is gone.
+///
+/// # Cancel safety
+/// Dropping the sink with an item not yet delivered drops that item (it is taken back out
+/// of the channel's queue); an item a receiver already took stays delivered.
+///
+/// ```
+/// use futures::{SinkExt, StreamExt};
+/// let (tx, rx) = gochan::bounded(0);
+/// let consumer = std::thread::spawn(move || rx.iter().collect::<Vec<i32>>());
+/// futures::executor::block_on(async move {
+///     let mut sink = tx.into_sink();
+///     futures::stream::iter(vec![1, 2, 3]).map(Ok).forward(&mut sink).await.unwrap();
+/// }); // the sink, the last sender, is dropped here: the channel closes
+/// assert_eq!(consumer.join().unwrap(), [1, 2, 3]);
+/// ```
+pub struct SendSink<T> {
+    sender: Sender<T>,
+    wait: SendWait<T>,
+}
+
+impl<T> Unpin for SendSink<T> {}
+
+impl<T> SendSink<T> {
+    pub(crate) fn new(sender: Sender<T>) -> SendSink<T> {
+        SendSink {
+            sender,
+            wait: SendWait::new(None),
+        }
+    }
+
+    /// The sender this sink sends with.
+    pub fn sender(&self) -> &Sender<T> {
+        &self.sender
+    }
+
+    /// Closes the channel (Go's `close(ch)`), as [`Sender::close`].
+    pub fn close_channel(&self) -> bool {
+        self.sender.close()
+    }
+
+    /// Drives the item in flight, if any, to delivery.
+    fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+        if !self.wait.is_busy() {
+            return Poll::Ready(Ok(()));
+        }
+        self.wait.poll(&self.sender.chan, cx)
+    }
+}
+
+impl<T> Sink<T> for SendSink<T> {
+    type Error = SendError<T>;
+
+    fn poll_ready(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        self.drive(cx)
+    }
+
+    /// # Panics
+    /// If an item is still in flight (`poll_ready` was not `Ready(Ok)` first), as the
+    /// `Sink` contract allows.
+    fn start_send(mut self: Pin<&mut Self>, item: T) -> Result<(), SendError<T>> {
+        assert!(
+            !self.wait.is_busy(),
+            "SendSink::start_send called before poll_ready returned Ready(Ok)"
+        );
+        self.wait = SendWait::new(Some(item));
+        Ok(())
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        self.drive(cx)
+    }
+
+    fn poll_close(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        self.drive(cx)
+    }
+}
+
+impl<T> Drop for SendSink<T> {
+    fn drop(&mut self) {
+        self.wait.cancel(&self.sender.chan);
+    }
+}
+
+impl<T> fmt::Debug for SendSink<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendSink")
+            .field("in_flight", &self.wait.is_busy())
+            .finish()
+    }
+}
