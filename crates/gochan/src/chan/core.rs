@@ -23,7 +23,7 @@
 //! lock is released.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::sync::{
     AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, SpinGuard, SpinLock,
@@ -52,8 +52,8 @@ pub(crate) struct Chan<T> {
     /// dropped future gives it back only if the epoch is unchanged (Go 1.23: no value from
     /// before `Stop`/`Reset` is ever received). Always 0 for ordinary channels.
     epoch: AtomicU32,
-    /// Run once when the last receiver goes (a timer feeding this channel cancels itself).
-    on_receivers_gone: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    /// Told once when the last receiver goes (a timer feeding this channel cancels itself).
+    on_receivers_gone: Mutex<Option<Weak<dyn ReceiversGone>>>,
 }
 
 pub(crate) struct Inner<T> {
@@ -62,6 +62,13 @@ pub(crate) struct Inner<T> {
     rx_gone: bool,
     senders_q: VecDeque<Entry<T>>,
     receivers_q: VecDeque<Entry<T>>,
+}
+
+/// The owner of an internal channel (a timer) that wants to know when nobody can receive
+/// from it any more.
+pub(crate) trait ReceiversGone: Send + Sync {
+    /// The last receiver was dropped.
+    fn receivers_gone(&self);
 }
 
 /// Default number of slots reserved up front; larger buffers grow as they fill, so a
@@ -85,7 +92,13 @@ impl<T> Chan<T> {
             }
             None => (0, true),
         };
-        let reserve = if unbounded { 0 } else { cap.min(EAGER_SLOTS) };
+        // Capacity 1 (Go's `make(chan T, 1)`, every timer channel) allocates on first use:
+        // a timer that is stopped before it fires never needs its slot.
+        let reserve = if unbounded || cap == 1 {
+            0
+        } else {
+            cap.min(EAGER_SLOTS)
+        };
         Chan {
             inner: SpinLock::new(Inner {
                 buf: VecDeque::with_capacity(reserve),
@@ -106,9 +119,9 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Registers a hook run when the last receiver is dropped.
-    pub(crate) fn set_on_receivers_gone(&self, f: Box<dyn FnOnce() + Send>) {
-        *self.on_receivers_gone.lock() = Some(f);
+    /// Registers an owner told when the last receiver is dropped (if it still lives).
+    pub(crate) fn set_on_receivers_gone(&self, owner: Weak<dyn ReceiversGone>) {
+        *self.on_receivers_gone.lock() = Some(owner);
     }
 
     pub(crate) fn lock(&self) -> SpinGuard<'_, Inner<T>> {
@@ -268,12 +281,6 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// Makes every value handed over so far stale (a timer was stopped or reset).
-    pub(crate) fn bump_epoch(&self) {
-        let _inner = self.lock();
-        self.epoch.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// An async receiver took a value handed to it. The last such value of a closed
     /// channel completes receivers that were waiting to learn whether it came back.
     pub(crate) fn handoff_taken(&self) {
@@ -301,15 +308,21 @@ impl<T> Chan<T> {
         wake
     }
 
-    /// Non-blocking receive from inside the crate (a timer draining a stale value).
-    pub(crate) fn try_recv_now(&self) -> Result<T, TryRecvError> {
+    /// A timer's stop/reset: bumps the epoch (see `epoch`) and drains a value not yet
+    /// received, under one lock. Returns whether a value was drained.
+    pub(crate) fn bump_epoch_and_drain(&self) -> bool {
         let mut inner = self.lock();
-        let (v, wake) = self.try_recv_locked(&mut inner, None)?;
-        drop(inner);
-        if let Some(p) = wake {
-            p.waiter().wake();
+        self.epoch.fetch_add(1, Ordering::Relaxed);
+        match self.try_recv_locked(&mut inner, None) {
+            Ok((_v, wake)) => {
+                drop(inner);
+                if let Some(p) = wake {
+                    p.waiter().wake();
+                }
+                true
+            }
+            Err(_) => false,
         }
-        Ok(v)
     }
 
     /// Whether a send by `me` could complete now (used when registering a select arm).
@@ -483,8 +496,8 @@ impl<T> Chan<T> {
             p.waiter().wake();
         }
         let hook = self.on_receivers_gone.lock().take();
-        if let Some(hook) = hook {
-            hook();
+        if let Some(owner) = hook.and_then(|w| w.upgrade()) {
+            owner.receivers_gone();
         }
         drop(buf); // last: a value's Drop may panic; the channel is consistent already
     }

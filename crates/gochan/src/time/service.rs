@@ -1,24 +1,28 @@
-//! The process-wide timer service: one lazily started thread and a min-heap of deadlines.
+//! The process-wide timer service: one lazily started thread, a min-heap of deadlines and
+//! a slab of timers.
 //!
 //! Every timer in the process (`after`, `tick`, `Timer`, `Ticker`, context deadlines, async
-//! sleeps) is an entry here; no timer ever gets a thread of its own. Insert is
-//! O(log n); cancel is O(1) (the heap slot is left behind as a tombstone and swept when
-//! tombstones outnumber live entries, so cancelled timers never pile up).
+//! sleeps) is an entry here; no timer ever gets a thread of its own. Insert is O(log n)
+//! (a heap push; the slab slot comes from a free list); cancel is O(1) (the heap slot is
+//! left behind as a tombstone and swept when tombstones outnumber live timers, so cancelled
+//! timers never pile up). No hashing: a [`TimerId`] names its slab slot directly, with a
+//! sequence number that is never reused, so a stale id can never cancel a later timer.
 //!
-//! Callbacks run on the service thread and must be short: send on a channel, wake a task,
-//! cancel a context. A periodic callback returns its next deadline.
+//! A timer's action is a boxed callback, or a shared [`Target`] with a token (no
+//! allocation per arming: `Timer`/`Ticker` use this). Actions run on the service thread
+//! and must be short: send on a channel, wake a task, cancel a context. A periodic action
+//! returns its next deadline.
 //!
-//! Invariants (under `State`'s lock): every id in `entries` has exactly one heap slot
-//! with its current deadline; `stale` counts heap slots whose id is not in `entries` (or
-//! whose deadline is outdated); `due` holds the ids taken out to fire in this round and
-//! not started yet (a cancel removes the id, and its callback is skipped); `running` is
-//! the id whose callback is executing now, and `cancel_running` records a cancel that
-//! arrived meanwhile (a periodic timer is then not rescheduled). A panicking callback is
-//! caught: it never takes the service down.
+//! Invariants (under `State`'s lock): a slot is `Pending` iff its timer waits in the heap
+//! (exactly one live heap entry `(at, slot, seq)` matches it); `stale` counts heap entries
+//! matching no `Pending` slot; `Due` marks a timer taken out to fire in this round and not
+//! started (a cancel frees the slot and the action is skipped); `Running` is a timer whose
+//! action executes now, and a cancel meanwhile sets `cancelled` (a periodic timer is then
+//! not rescheduled). A panicking action is caught: it never takes the service down.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, Thread};
 use std::time::Instant;
 
@@ -27,23 +31,70 @@ use parking_lot::Mutex;
 /// A timer callback: gets the firing time, returns `Some(next)` to fire again.
 pub(crate) type Callback = Box<dyn FnMut(Instant) -> Option<Instant> + Send>;
 
-/// Identifies a scheduled timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct TimerId(u64);
+/// A timer owner fired without a boxed closure per arming.
+pub(crate) trait Target: Send + Sync {
+    /// Fires the arming identified by `token` at `now`; returns the next deadline of a
+    /// periodic timer.
+    fn fire(&self, token: u64, now: Instant) -> Option<Instant>;
+}
 
-struct Entry {
-    at: Instant,
-    f: Callback,
+/// What a timer does when it fires.
+enum Action {
+    Boxed(Callback),
+    Target(Arc<dyn Target>, u64),
+}
+
+impl Action {
+    fn run(&mut self, now: Instant) -> Option<Instant> {
+        match self {
+            Action::Boxed(f) => f(now),
+            Action::Target(t, token) => t.fire(*token, now),
+        }
+    }
+}
+
+/// Identifies a scheduled timer: its slab slot and the sequence number of its scheduling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TimerId {
+    slot: u32,
+    seq: u64,
+}
+
+enum SlotState {
+    Free,
+    Pending { at: Instant, action: Action },
+    Due,
+    Running { cancelled: bool },
+}
+
+struct Slot {
+    /// The sequence number of the timer in this slot (unique for the process's life).
+    seq: u64,
+    state: SlotState,
 }
 
 struct State {
-    heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    entries: HashMap<u64, Entry>,
-    next_id: u64,
+    heap: BinaryHeap<Reverse<(Instant, u32, u64)>>,
+    slots: Vec<Slot>,
+    free: std::collections::VecDeque<u32>,
+    next_seq: u64,
+    /// Number of `Pending` slots.
+    live: usize,
     stale: usize,
-    due: HashSet<u64>,
-    running: Option<u64>,
-    cancel_running: bool,
+}
+
+impl State {
+    /// The slot of `id` if it still holds that timer.
+    fn slot_mut(&mut self, id: TimerId) -> Option<&mut Slot> {
+        self.slots
+            .get_mut(id.slot as usize)
+            .filter(|s| s.seq == id.seq && !matches!(s.state, SlotState::Free))
+    }
+
+    fn release(&mut self, slot: u32) {
+        self.slots[slot as usize].state = SlotState::Free;
+        self.free.push_back(slot);
+    }
 }
 
 struct Service {
@@ -62,12 +113,11 @@ fn service() -> &'static Service {
         Service {
             state: Mutex::new(State {
                 heap: BinaryHeap::new(),
-                entries: HashMap::new(),
-                next_id: 1,
+                slots: Vec::new(),
+                free: std::collections::VecDeque::new(),
+                next_seq: 1,
+                live: 0,
                 stale: 0,
-                due: HashSet::new(),
-                running: None,
-                cancel_running: false,
             }),
             thread: handle.thread().clone(),
         }
@@ -77,18 +127,39 @@ fn service() -> &'static Service {
 /// Schedules `f` to run at `at` (at once if `at` is past). Returns its id for
 /// [`cancel`].
 pub(crate) fn schedule(at: Instant, f: Callback) -> TimerId {
+    insert(at, Action::Boxed(f))
+}
+
+/// Schedules `target.fire(token, ..)` at `at`: no allocation beyond the service's tables.
+pub(crate) fn schedule_target(at: Instant, target: Arc<dyn Target>, token: u64) -> TimerId {
+    insert(at, Action::Target(target, token))
+}
+
+fn insert(at: Instant, action: Action) -> TimerId {
     let svc = service();
     let mut st = svc.state.lock();
-    let id = st.next_id;
-    st.next_id += 1;
+    let seq = st.next_seq;
+    st.next_seq += 1;
+    let state = SlotState::Pending { at, action };
+    let slot = match st.free.pop_front() {
+        Some(i) => {
+            st.slots[i as usize] = Slot { seq, state };
+            i
+        }
+        None => {
+            let i = u32::try_from(st.slots.len()).expect("gochan: more than 2^32 timers");
+            st.slots.push(Slot { seq, state });
+            i
+        }
+    };
+    st.live += 1;
     let earliest = st.heap.peek().map(|r| r.0 .0);
-    st.heap.push(Reverse((at, id)));
-    st.entries.insert(id, Entry { at, f });
+    st.heap.push(Reverse((at, slot, seq)));
     drop(st);
     if earliest.map_or(true, |e| at < e) {
         svc.thread.unpark();
     }
-    TimerId(id)
+    TimerId { slot, seq }
 }
 
 /// Cancels a timer. Returns `true` if it was pending and will not run (again). A
@@ -98,89 +169,131 @@ pub(crate) fn cancel(id: TimerId) -> bool {
         return false;
     };
     let mut st = svc.state.lock();
-    let removed = st.entries.remove(&id.0);
-    let prevented = if removed.is_some() {
-        st.stale += 1;
-        sweep(&mut st);
-        true
-    } else if st.due.remove(&id.0) {
-        true // taken out to fire, not started: it will be skipped
-    } else {
-        if st.running == Some(id.0) {
-            st.cancel_running = true;
-        }
-        false
+    let Some(slot) = st.slot_mut(id) else {
+        return false;
     };
+    let (prevented, dropped) = match &mut slot.state {
+        SlotState::Running { cancelled } => {
+            *cancelled = true;
+            (false, None)
+        }
+        SlotState::Due => (true, None), // taken out to fire, not started: skipped
+        SlotState::Pending { .. } => {
+            let SlotState::Pending { action, .. } =
+                std::mem::replace(&mut slot.state, SlotState::Free)
+            else {
+                unreachable!()
+            };
+            (true, Some(action))
+        }
+        SlotState::Free => unreachable!("slot_mut skips free slots"),
+    };
+    if prevented {
+        if dropped.is_some() {
+            st.live -= 1;
+            st.stale += 1;
+        }
+        st.release(id.slot);
+        sweep(&mut st);
+    }
     drop(st);
-    drop(removed);
+    drop(dropped); // an action's captures are dropped outside the lock
     prevented
 }
 
 /// Number of pending timers (for tests and benchmarks).
 pub(crate) fn pending() -> usize {
-    SERVICE.get().map_or(0, |s| s.state.lock().entries.len())
+    SERVICE.get().map_or(0, |s| s.state.lock().live)
 }
 
-/// Rebuilds the heap when tombstones outnumber live entries, and gives memory back once
-/// a burst of timers is gone (tables shrink when less than a quarter full).
+/// Rebuilds the heap when tombstones outnumber live timers, and gives memory back once a
+/// burst of timers is gone (tables shrink when less than a quarter full; the slab drops
+/// its free tail).
 fn sweep(st: &mut State) {
-    if st.stale > 64 && st.stale > st.entries.len() {
-        let entries = &st.entries;
-        st.heap
-            .retain(|Reverse((at, id))| entries.get(id).is_some_and(|e| e.at == *at));
+    if st.stale > 64 && st.stale > st.live {
+        let slots = &st.slots;
+        st.heap.retain(|Reverse((at, i, seq))| {
+            // A tombstone may name a slot the slab has since dropped from its tail.
+            slots.get(*i as usize).is_some_and(|s| {
+                s.seq == *seq && matches!(s.state, SlotState::Pending { at: a, .. } if a == *at)
+            })
+        });
         st.stale = 0;
-    }
-    let live = st.entries.len();
-    if st.entries.capacity() > 1024 && live < st.entries.capacity() / 4 {
-        st.entries.shrink_to(live * 2);
     }
     if st.heap.capacity() > 1024 && st.heap.len() < st.heap.capacity() / 4 {
         let keep = st.heap.len() * 2;
         st.heap.shrink_to(keep);
+    }
+    let len = st.slots.len();
+    if len > 1024 && st.free.len() > len - len / 4 {
+        while matches!(st.slots.last(), Some(s) if matches!(s.state, SlotState::Free)) {
+            st.slots.pop();
+        }
+        let len = st.slots.len();
+        st.free.retain(|&i| (i as usize) < len);
+        st.slots.shrink_to(len * 2);
+        st.free.shrink_to(st.free.len() * 2);
     }
 }
 
 /// The service thread: fire what is due, sleep until the next deadline.
 fn run() {
     let svc = service();
+    let mut due: Vec<(u32, u64, Action)> = Vec::new();
     loop {
         let now = Instant::now();
         let mut st = svc.state.lock();
-        let mut due = Vec::new();
-        while let Some(&Reverse((at, id))) = st.heap.peek() {
+        while let Some(&Reverse((at, i, seq))) = st.heap.peek() {
             if at > now {
                 break;
             }
             st.heap.pop();
-            match st.entries.get(&id) {
-                Some(e) if e.at == at => {
-                    let e = st.entries.remove(&id).expect("present");
-                    st.due.insert(id);
-                    due.push((id, e));
-                }
-                _ => st.stale = st.stale.saturating_sub(1),
+            let live = st.slots.get(i as usize).is_some_and(|slot| {
+                slot.seq == seq && matches!(slot.state, SlotState::Pending { at: a, .. } if a == at)
+            });
+            if live {
+                let slot = &mut st.slots[i as usize];
+                let SlotState::Pending { action, .. } =
+                    std::mem::replace(&mut slot.state, SlotState::Due)
+                else {
+                    unreachable!()
+                };
+                st.live -= 1;
+                due.push((i, seq, action));
+            } else {
+                st.stale = st.stale.saturating_sub(1);
             }
         }
         sweep(&mut st);
         drop(st);
-        for (id, mut e) in due {
+        for (i, seq, mut action) in due.drain(..) {
+            let id = TimerId { slot: i, seq };
             {
                 let mut st = svc.state.lock();
-                if !st.due.remove(&id) {
-                    continue; // cancelled after it was taken out to fire
+                match st.slot_mut(id) {
+                    Some(s) if matches!(s.state, SlotState::Due) => {
+                        s.state = SlotState::Running { cancelled: false };
+                    }
+                    _ => continue, // cancelled after it was taken out to fire
                 }
-                st.running = Some(id);
-                st.cancel_running = false;
             }
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (e.f)(now)))
-                .unwrap_or(None); // a panicking callback is dropped, the service lives on
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action.run(now)))
+                .unwrap_or(None); // a panicking action is dropped, the service lives on
             let mut st = svc.state.lock();
-            st.running = None;
-            if let Some(next) = next {
-                if !st.cancel_running {
-                    e.at = next;
-                    st.heap.push(Reverse((next, id)));
-                    st.entries.insert(id, e);
+            let cancelled = matches!(
+                st.slot_mut(id).map(|s| &s.state),
+                Some(SlotState::Running { cancelled: true })
+            );
+            match next {
+                Some(at) if !cancelled => {
+                    st.slots[i as usize].state = SlotState::Pending { at, action };
+                    st.live += 1;
+                    st.heap.push(Reverse((at, i, seq)));
+                }
+                _ => {
+                    st.release(i);
+                    drop(st);
+                    drop(action);
                 }
             }
         }
@@ -252,5 +365,45 @@ mod tests {
         let seen = n.load(Ordering::SeqCst);
         thread::sleep(Duration::from_millis(20));
         assert_eq!(n.load(Ordering::SeqCst), seen);
+    }
+
+    #[test]
+    fn a_stale_id_never_cancels_a_later_timer_even_after_the_slab_shrinks() {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let burst: Vec<TimerId> = (0..5000)
+            .map(|_| schedule(far, Box::new(|_| None)))
+            .collect();
+        for id in &burst {
+            assert!(cancel(*id));
+        }
+        // The burst's slots are free (and the slab's tail is gone): later timers may reuse
+        // the same slot numbers, but never the same sequence numbers.
+        let fresh: Vec<TimerId> = (0..100)
+            .map(|_| schedule(far, Box::new(|_| None)))
+            .collect();
+        for id in &burst {
+            assert!(!cancel(*id), "a stale id cancelled something");
+        }
+        for id in &fresh {
+            assert!(cancel(*id), "a fresh timer was lost");
+        }
+        // Tombstones naming dropped slots are swept without trouble, and timers still fire.
+        let hit = Arc::new(AtomicUsize::new(0));
+        let h = hit.clone();
+        schedule(
+            Instant::now(),
+            Box::new(move |_| {
+                h.fetch_add(1, Ordering::SeqCst);
+                None
+            }),
+        );
+        let t = Instant::now();
+        while hit.load(Ordering::SeqCst) == 0 {
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "the service stopped firing"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::service::{self, TimerId};
-use crate::chan::core::Chan;
+use crate::chan::core::{Chan, ReceiversGone};
 use crate::chan::{self, Receiver};
 
 struct TimerCore {
@@ -28,6 +28,57 @@ struct TState {
     id: Option<TimerId>,
     /// Scheduled and not yet fired (one-shot) / running (periodic).
     armed: bool,
+    /// The deadline of the next firing (set by `arm`).
+    next: Option<Instant>,
+    /// A ticker's period.
+    period: Option<Duration>,
+}
+
+impl ReceiversGone for TimerCore {
+    /// Nobody can receive the time any more: the timer is cancelled.
+    fn receivers_gone(&self) {
+        self.disarm();
+    }
+}
+
+impl service::Target for TimerCore {
+    /// Delivers the time on the channel if the arming `gen` is still current.
+    fn fire(&self, gen: u64, now: Instant) -> Option<Instant> {
+        let mut st = self.state.lock();
+        if st.gen != gen {
+            return None;
+        }
+        // A full buffer means the reader is behind: drop the tick, like Go. The receiver
+        // is woken after `state` is released: waking may drop the last receiver, whose
+        // hook locks `state`.
+        let wake = {
+            let mut inner = self.chan.lock();
+            self.chan
+                .try_send_locked(&mut inner, now, None)
+                .ok()
+                .flatten()
+        };
+        let next_at = match st.period {
+            None => {
+                st.armed = false;
+                st.id = None;
+                None
+            }
+            Some(p) => {
+                let mut next = st.next.unwrap_or(now);
+                while next <= now {
+                    next += p;
+                }
+                st.next = Some(next);
+                Some(next)
+            }
+        };
+        drop(st);
+        if let Some(p) = wake {
+            p.waiter().wake();
+        }
+        next_at
+    }
 }
 
 impl TimerCore {
@@ -40,61 +91,23 @@ impl TimerCore {
                 gen: 0,
                 id: None,
                 armed: false,
+                next: None,
+                period: None,
             }),
         });
         let weak: Weak<TimerCore> = Arc::downgrade(&core);
-        core.chan.set_on_receivers_gone(Box::new(move || {
-            if let Some(core) = weak.upgrade() {
-                core.disarm();
-            }
-        }));
+        core.chan.set_on_receivers_gone(weak);
         (core, rx)
     }
 
     /// Schedules a firing at `at`, then every `period` if given (missed ticks dropped).
     /// Must be called with `st` locked and `st.gen` freshly bumped.
     fn arm(self: &Arc<Self>, st: &mut TState, at: Instant, period: Option<Duration>) {
-        let gen = st.gen;
-        let core = self.clone();
-        let mut next = at;
         st.armed = true;
-        st.id = Some(service::schedule(
-            at,
-            Box::new(move |now| {
-                let mut st = core.state.lock();
-                if st.gen != gen {
-                    return None;
-                }
-                // A full buffer means the reader is behind: drop the tick, like Go. The
-                // receiver is woken after `state` is released: waking may drop the last
-                // receiver, whose hook locks `state`.
-                let wake = {
-                    let mut inner = core.chan.lock();
-                    core.chan
-                        .try_send_locked(&mut inner, now, None)
-                        .ok()
-                        .flatten()
-                };
-                let next_at = match period {
-                    None => {
-                        st.armed = false;
-                        st.id = None;
-                        None
-                    }
-                    Some(p) => {
-                        while next <= now {
-                            next += p;
-                        }
-                        Some(next)
-                    }
-                };
-                drop(st);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
-                next_at
-            }),
-        ));
+        st.next = Some(at);
+        st.period = period;
+        let target: Arc<dyn service::Target> = self.clone();
+        st.id = Some(service::schedule_target(at, target, st.gen));
     }
 
     /// Stops the timer and drains a value not yet received. Returns whether the timer
@@ -106,8 +119,7 @@ impl TimerCore {
         }
         let was_armed = std::mem::replace(&mut st.armed, false);
         // A value already handed to a pending async receive must not come back later.
-        self.chan.bump_epoch();
-        let drained = self.chan.try_recv_now().is_ok();
+        let drained = self.chan.bump_epoch_and_drain();
         was_armed || drained
     }
 
