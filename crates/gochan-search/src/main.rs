@@ -15,6 +15,12 @@ use gochan::context;
 use gochan_search::{Backend, Config};
 use http_body_util::{BodyExt, Full};
 
+/// Prints a line; a closed stdout (the reader went away) is not worth a crash.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn usage() -> ExitCode {
     eprintln!("usage: gochan-search [--addr HOST:PORT] [--backend NAME=LATENCY]... [--demo]");
     ExitCode::from(2)
@@ -101,9 +107,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             };
         }
-        println!("Ctrl-C to stop");
+        say("Ctrl-C to stop");
         let _ = tokio::signal::ctrl_c().await;
-        println!("shutting down");
+        say("shutting down");
         app.shutdown().await;
         ExitCode::SUCCESS
     })
