@@ -80,6 +80,9 @@ struct State {
     next_seq: u64,
     /// Number of `Pending` slots.
     live: usize,
+    /// The free-list length at which the slab next tries to drop its free tail (keeps
+    /// that O(n) pass amortized O(1) per cancel).
+    compact_at: usize,
     stale: usize,
 }
 
@@ -117,6 +120,7 @@ fn service() -> &'static Service {
                 free: std::collections::VecDeque::new(),
                 next_seq: 1,
                 live: 0,
+                compact_at: 0,
                 stale: 0,
             }),
             thread: handle.thread().clone(),
@@ -225,7 +229,7 @@ fn sweep(st: &mut State) {
         st.heap.shrink_to(keep);
     }
     let len = st.slots.len();
-    if len > 1024 && st.free.len() > len - len / 4 {
+    if len > 1024 && st.free.len() > len - len / 4 && st.free.len() >= st.compact_at {
         while matches!(st.slots.last(), Some(s) if matches!(s.state, SlotState::Free)) {
             st.slots.pop();
         }
@@ -233,6 +237,8 @@ fn sweep(st: &mut State) {
         st.free.retain(|&i| (i as usize) < len);
         st.slots.shrink_to(len * 2);
         st.free.shrink_to(st.free.len() * 2);
+        // Try again only after another eighth of the slab has been freed.
+        st.compact_at = st.free.len() + st.slots.len() / 8 + 1;
     }
 }
 
