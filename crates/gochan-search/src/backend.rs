@@ -107,13 +107,23 @@ async fn work(
     let _live = LiveGuard::new(&stats.live_backend);
     stats.started.fetch_add(1, Ordering::SeqCst);
     let start = Instant::now();
+    // The time budget the caller sent (grpc-timeout / x-timeout), for the log.
+    let budget = ctx.deadline().map_or_else(
+        || "no deadline".to_string(),
+        |d| {
+            format!(
+                "deadline in {}",
+                gochan::time::format_duration(d.saturating_duration_since(start))
+            )
+        },
+    );
     tokio::select! {
         _ = tokio::time::sleep(backend.latency) => {}
         _ = ctx.cancelled() => {
             stats.cancelled.fetch_add(1, Ordering::SeqCst);
             let why = context::cause(&ctx).map_or_else(|| "cancelled".to_string(), |c| c.to_string());
             log(&format!(
-                "backend {}: request {} for {:?} cancelled after {}: {}",
+                "backend {}: request {} for {:?} cancelled after {} ({budget}): {}",
                 backend.name,
                 gochan_http::request_id(&ctx).unwrap_or("-"),
                 q,
