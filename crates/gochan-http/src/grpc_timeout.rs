@@ -188,7 +188,7 @@ pub fn from_headers(headers: &http::HeaderMap) -> Result<Option<Duration>, Parse
     }
 }
 
-/// Sets `grpc-timeout` in `headers` to `d` ([`format`]ted), replacing any value.
+/// Sets `grpc-timeout` in `headers` to `d` (formatted by [`format()`]), replacing any value.
 pub fn insert(headers: &mut http::HeaderMap, d: Duration) {
     let v = http::HeaderValue::from_str(&format(d)).expect("digits and a unit are a valid header");
     headers.insert(HEADER, v);

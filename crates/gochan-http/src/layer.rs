@@ -1,5 +1,5 @@
 //! The server side: a tower [`Layer`] that gives every request a
-//! [`Context`](gochan::context::Context), as Go's `net/http` does with `Request.Context()`.
+//! [`Context`], as Go's `net/http` does with `Request.Context()`.
 //!
 //! Lifecycle of a request's context (what Go documents for incoming server requests, plus
 //! the deadline a caller sent):

@@ -68,9 +68,9 @@
 )]
 #![forbid(unsafe_code)]
 
-mod client;
+pub mod client;
 pub mod grpc_timeout;
-mod layer;
+pub mod layer;
 mod serve;
 mod values;
 

@@ -2,7 +2,7 @@
 //!
 //! One engine (`core`, after Go's `hchan`) serves all three flavors: unbuffered
 //! (`bounded(0)`, a rendezvous), buffered (`bounded(n)`) and `unbounded()`. A blocked party
-//! is a [waiter](waiter) (a parked thread or a task's `Waker`) in the channel's FIFO queue,
+//! is a waiter (`waiter.rs`: a parked thread or a task's `Waker`) in the channel's FIFO queue,
 //! so a thread can send to a task and back.
 //!
 //! ```
