@@ -119,14 +119,24 @@ async fn fan_out(front: &Front, ctx: &Context, q: &str) -> Vec<Outcome> {
         let (client, ctx, name) = (front.client.clone(), ctx.clone(), name.clone());
         calls.spawn(async move { (i, call(&client, &ctx, &name, &url).await) });
     }
-    let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
+    let mut outcomes: Vec<Option<Outcome>> = front.backends.iter().map(|_| None).collect();
     while let Some(done) = calls.join_next().await {
-        if let Ok(o) = done {
-            outcomes.push(o);
+        if let Ok((i, o)) = done {
+            outcomes[i] = Some(o);
         }
     }
-    outcomes.sort_by_key(|(i, _)| *i);
-    outcomes.into_iter().map(|(_, o)| o).collect()
+    // A call whose task failed (panicked) is reported, not silently left out.
+    outcomes
+        .into_iter()
+        .zip(&front.backends)
+        .map(|(o, (name, _))| {
+            o.unwrap_or_else(|| Outcome {
+                backend: name.clone(),
+                status: "error: the call failed".to_string(),
+                hits: vec![],
+            })
+        })
+        .collect()
 }
 
 /// One backend call (seed 004's `httpDo` with its JSON-decoding closure).

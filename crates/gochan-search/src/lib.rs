@@ -105,8 +105,18 @@ impl fmt::Debug for App {
 /// Starts the backends and the front end (inside a tokio runtime).
 ///
 /// # Errors
-/// A port cannot be bound.
+/// No backends, two backends with the same name (`InvalidInput`), or a port cannot be
+/// bound.
 pub async fn start(cfg: Config) -> io::Result<App> {
+    if cfg.backends.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "no backends"));
+    }
+    for (i, b) in cfg.backends.iter().enumerate() {
+        if cfg.backends[..i].iter().any(|o| o.name == b.name) {
+            let msg = format!("two backends are named {:?}", b.name);
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
+    }
     let (shutdown, stop) = context::with_cancel(&context::background());
     let stats = Arc::new(Stats::default());
     let mut servers = Vec::new();

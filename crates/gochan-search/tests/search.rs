@@ -253,3 +253,19 @@ async fn the_user_ip_is_a_context_value() {
     assert_eq!(v["backends"]["web"], "ok");
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_lists_must_be_usable() {
+    let dup = Config {
+        backends: backends(&[("web", 0), ("web", 5)]),
+        ..Config::default()
+    };
+    let err = gochan_search::start(dup).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(err.to_string(), "two backends are named \"web\"");
+    let none = Config {
+        backends: vec![],
+        ..Config::default()
+    };
+    assert!(gochan_search::start(none).await.is_err());
+}
