@@ -22,6 +22,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 use std::thread::{self, Thread};
 use std::time::Instant;
@@ -76,7 +77,8 @@ struct Slot {
 struct State {
     heap: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     slots: Vec<Slot>,
-    free: std::collections::VecDeque<u32>,
+    /// Free slots, lowest index first (live timers pack at the front, so the tail can go).
+    free: BinaryHeap<Reverse<u32>>,
     next_seq: u64,
     /// Number of `Pending` slots.
     live: usize,
@@ -96,7 +98,7 @@ impl State {
 
     fn release(&mut self, slot: u32) {
         self.slots[slot as usize].state = SlotState::Free;
-        self.free.push_back(slot);
+        self.free.push(Reverse(slot));
     }
 }
 
@@ -114,15 +116,7 @@ fn service() -> &'static Service {
             .spawn(run)
             .expect("gochan: cannot start the timer thread");
         Service {
-            state: Mutex::new(State {
-                heap: BinaryHeap::new(),
-                slots: Vec::new(),
-                free: std::collections::VecDeque::new(),
-                next_seq: 1,
-                live: 0,
-                compact_at: 0,
-                stale: 0,
-            }),
+            state: Mutex::new(State::new()),
             thread: handle.thread().clone(),
         }
     })
@@ -142,28 +136,12 @@ pub(crate) fn schedule_target(at: Instant, target: Arc<dyn Target>, token: u64) 
 fn insert(at: Instant, action: Action) -> TimerId {
     let svc = service();
     let mut st = svc.state.lock();
-    let seq = st.next_seq;
-    st.next_seq += 1;
-    let state = SlotState::Pending { at, action };
-    let slot = match st.free.pop_front() {
-        Some(i) => {
-            st.slots[i as usize] = Slot { seq, state };
-            i
-        }
-        None => {
-            let i = u32::try_from(st.slots.len()).expect("gochan: more than 2^32 timers");
-            st.slots.push(Slot { seq, state });
-            i
-        }
-    };
-    st.live += 1;
-    let earliest = st.heap.peek().map(|r| r.0 .0);
-    st.heap.push(Reverse((at, slot, seq)));
+    let (id, earliest) = st.insert(at, action);
     drop(st);
-    if earliest.map_or(true, |e| at < e) {
+    if earliest {
         svc.thread.unpark();
     }
-    TimerId { slot, seq }
+    id
 }
 
 /// Cancels a timer. Returns `true` if it was pending and will not run (again). A
@@ -173,36 +151,79 @@ pub(crate) fn cancel(id: TimerId) -> bool {
         return false;
     };
     let mut st = svc.state.lock();
-    let Some(slot) = st.slot_mut(id) else {
-        return false;
-    };
-    let (prevented, dropped) = match &mut slot.state {
-        SlotState::Running { cancelled } => {
-            *cancelled = true;
-            (false, None)
-        }
-        SlotState::Due => (true, None), // taken out to fire, not started: skipped
-        SlotState::Pending { .. } => {
-            let SlotState::Pending { action, .. } =
-                std::mem::replace(&mut slot.state, SlotState::Free)
-            else {
-                unreachable!()
-            };
-            (true, Some(action))
-        }
-        SlotState::Free => unreachable!("slot_mut skips free slots"),
-    };
-    if prevented {
-        if dropped.is_some() {
-            st.live -= 1;
-            st.stale += 1;
-        }
-        st.release(id.slot);
-        sweep(&mut st);
-    }
+    let (prevented, dropped) = st.cancel(id);
     drop(st);
     drop(dropped); // an action's captures are dropped outside the lock
     prevented
+}
+
+impl State {
+    fn new() -> State {
+        State {
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: BinaryHeap::new(),
+            next_seq: 1,
+            live: 0,
+            compact_at: 0,
+            stale: 0,
+        }
+    }
+
+    /// Adds a pending timer; also says whether it is now the earliest (wake the thread).
+    fn insert(&mut self, at: Instant, action: Action) -> (TimerId, bool) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let state = SlotState::Pending { at, action };
+        let slot = match self.free.pop() {
+            Some(Reverse(i)) => {
+                self.slots[i as usize] = Slot { seq, state };
+                i
+            }
+            None => {
+                let i = u32::try_from(self.slots.len()).expect("gochan: more than 2^32 timers");
+                self.slots.push(Slot { seq, state });
+                i
+            }
+        };
+        self.live += 1;
+        let earliest = self.heap.peek().map_or(true, |r| at < r.0 .0);
+        self.heap.push(Reverse((at, slot, seq)));
+        (TimerId { slot, seq }, earliest)
+    }
+
+    /// Cancels `id`: whether that prevented a run, and the action to drop (outside the
+    /// lock).
+    fn cancel(&mut self, id: TimerId) -> (bool, Option<Action>) {
+        let Some(slot) = self.slot_mut(id) else {
+            return (false, None);
+        };
+        let (prevented, dropped) = match &mut slot.state {
+            SlotState::Running { cancelled } => {
+                *cancelled = true;
+                (false, None)
+            }
+            SlotState::Due => (true, None), // taken out to fire, not started: skipped
+            SlotState::Pending { .. } => {
+                let SlotState::Pending { action, .. } =
+                    std::mem::replace(&mut slot.state, SlotState::Free)
+                else {
+                    unreachable!()
+                };
+                (true, Some(action))
+            }
+            SlotState::Free => unreachable!("slot_mut skips free slots"),
+        };
+        if prevented {
+            if dropped.is_some() {
+                self.live -= 1;
+                self.stale += 1;
+            }
+            self.release(id.slot);
+            sweep(self);
+        }
+        (prevented, dropped)
+    }
 }
 
 /// Number of pending timers (for tests and benchmarks).
@@ -234,11 +255,20 @@ fn sweep(st: &mut State) {
             st.slots.pop();
         }
         let len = st.slots.len();
-        st.free.retain(|&i| (i as usize) < len);
+        st.free.retain(|&Reverse(i)| (i as usize) < len);
         st.slots.shrink_to(len * 2);
         st.free.shrink_to(st.free.len() * 2);
-        // Try again only after another eighth of the slab has been freed.
-        st.compact_at = st.free.len() + st.slots.len() / 8 + 1;
+        // Try again only after another eighth of the slab has been freed (capped: once
+        // every slot is free the tail always goes).
+        st.compact_at = (st.free.len() + st.slots.len() / 8 + 1).min(st.slots.len());
+    }
+}
+
+/// Drops `x` on the service thread without letting a panicking `Drop` (of an action's
+/// captures, or of a panic payload) kill the thread and with it every timer.
+fn drop_quietly<T>(x: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(x))) {
+        std::mem::forget(payload); // a payload whose own drop panics is leaked, not re-raised
     }
 }
 
@@ -274,17 +304,28 @@ fn run() {
         drop(st);
         for (i, seq, mut action) in due.drain(..) {
             let id = TimerId { slot: i, seq };
-            {
+            let still_due = {
                 let mut st = svc.state.lock();
                 match st.slot_mut(id) {
                     Some(s) if matches!(s.state, SlotState::Due) => {
                         s.state = SlotState::Running { cancelled: false };
+                        true
                     }
-                    _ => continue, // cancelled after it was taken out to fire
+                    _ => false, // cancelled after it was taken out to fire
                 }
+            };
+            if !still_due {
+                drop_quietly(action);
+                continue;
             }
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action.run(now)))
-                .unwrap_or(None); // a panicking action is dropped, the service lives on
+            // A panicking action is dropped, the service lives on.
+            let next = match catch_unwind(AssertUnwindSafe(|| action.run(now))) {
+                Ok(next) => next,
+                Err(payload) => {
+                    drop_quietly(payload);
+                    None
+                }
+            };
             let mut st = svc.state.lock();
             let cancelled = matches!(
                 st.slot_mut(id).map(|s| &s.state),
@@ -299,9 +340,12 @@ fn run() {
                 _ => {
                     st.release(i);
                     drop(st);
-                    drop(action);
+                    drop_quietly(action);
                 }
             }
+        }
+        if due.capacity() > 1024 {
+            due.shrink_to(64); // after a burst of timers firing at once
         }
         let next = svc.state.lock().heap.peek().map(|r| r.0 .0);
         match next {
@@ -408,6 +452,71 @@ mod tests {
             assert!(
                 t.elapsed() < Duration::from_secs(5),
                 "the service stopped firing"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn noop() -> Action {
+        Action::Boxed(Box::new(|_| None))
+    }
+
+    /// The slab gives its tail back once the timers there are gone, also when a
+    /// long-lived timer sat at its end while the rest were cancelled (the compaction
+    /// threshold is capped, and freed slots are reused lowest first).
+    #[test]
+    fn the_slab_shrinks_after_a_burst_even_behind_a_long_lived_timer() {
+        let mut st = State::new();
+        let far = Instant::now() + Duration::from_secs(3600);
+        let ids: Vec<TimerId> = (0..10_000).map(|_| st.insert(far, noop()).0).collect();
+        let (last, rest) = ids.split_last().unwrap();
+        for id in rest {
+            assert!(st.cancel(*id).0);
+        }
+        assert_eq!(st.slots.len(), 10_000, "the live last slot pins the tail");
+        assert!(st.cancel(*last).0);
+        assert!(st.slots.len() <= 1024, "slab kept {} slots", st.slots.len());
+        assert_eq!(st.live, 0);
+        // Freed slots are reused lowest first: new timers pack at the front.
+        let (a, _) = st.insert(far, noop());
+        let (b, _) = st.insert(far, noop());
+        assert_eq!((a.slot, b.slot), (0, 1));
+        // Stale ids (same slot numbers, older sequence numbers) cancel nothing.
+        assert!(!st.cancel(ids[0]).0 && !st.cancel(ids[1]).0);
+        assert_eq!(st.live, 2);
+    }
+
+    /// A callback whose captures panic when dropped must not take the service down.
+    #[test]
+    fn a_panicking_drop_of_a_callback_does_not_kill_the_service() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("boom in drop");
+            }
+        }
+        let bomb = Bomb;
+        schedule(
+            Instant::now(),
+            Box::new(move |_| {
+                let _keep = &bomb;
+                None
+            }),
+        );
+        let hit = Arc::new(AtomicUsize::new(0));
+        let h = hit.clone();
+        schedule(
+            Instant::now() + Duration::from_millis(20),
+            Box::new(move |_| {
+                h.fetch_add(1, Ordering::SeqCst);
+                None
+            }),
+        );
+        let t = Instant::now();
+        while hit.load(Ordering::SeqCst) == 0 {
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "the timer service died"
             );
             thread::sleep(Duration::from_millis(1));
         }

@@ -65,12 +65,23 @@ impl service::Target for TimerCore {
                 None
             }
             Some(p) => {
-                let mut next = st.next.unwrap_or(now);
-                while next <= now {
-                    next += p;
+                // The first tick after `now` on the period grid, in O(1) (a slow service
+                // thread may be many periods behind). Past the representable range the
+                // ticker stops, as a timer that far out never fires.
+                let last = st.next.unwrap_or(now);
+                let behind = now.saturating_duration_since(last).as_nanos();
+                let periods = behind / p.as_nanos().max(1) + 1;
+                let step = p.as_nanos().max(1) * periods;
+                let next = u64::try_from(step / 1_000_000_000)
+                    .ok()
+                    .map(|secs| Duration::new(secs, (step % 1_000_000_000) as u32))
+                    .and_then(|step| last.checked_add(step));
+                st.next = next;
+                if next.is_none() {
+                    st.armed = false;
+                    st.id = None;
                 }
-                st.next = Some(next);
-                Some(next)
+                next
             }
         };
         drop(st);
