@@ -268,7 +268,10 @@ fn sweep(st: &mut State) {
 /// captures, or of a panic payload) kill the thread and with it every timer.
 fn drop_quietly<T>(x: T) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(x))) {
-        std::mem::forget(payload); // a payload whose own drop panics is leaked, not re-raised
+        // The payload is freed too; only one whose own drop panics is leaked, not re-raised.
+        if let Err(worse) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(worse);
+        }
     }
 }
 
