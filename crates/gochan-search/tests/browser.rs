@@ -8,6 +8,7 @@
 //! `GOCHAN_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs them) makes it fail.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -27,10 +28,13 @@ fn find_tool(env: &str, default: &str) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// Kills chromedriver (and with it the browser) however the test ends.
+/// Kills chromedriver and the browsers it started (its own process group) however the
+/// test ends, also when it fails before closing its WebDriver session.
 struct Driver(Child);
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -143,6 +147,7 @@ async fn the_search_page_works_in_headless_chromium() {
     let _driver = Driver(
         Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
