@@ -142,7 +142,7 @@ impl<T> Receiver<T> {
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
         RecvFuture {
             chan: &self.chan,
-            wait: RecvWait::new(false),
+            wait: RecvWait { packet: None },
         }
     }
 
@@ -181,7 +181,7 @@ impl<T> Receiver<T> {
     pub fn stream(&self) -> RecvStream<'_, T> {
         RecvStream {
             chan: &self.chan,
-            wait: RecvWait::new(true),
+            wait: RecvWait { packet: None },
             done: false,
         }
     }
@@ -198,7 +198,7 @@ impl<T> Receiver<T> {
     pub fn into_stream(self) -> IntoStream<T> {
         IntoStream {
             rx: self,
-            wait: RecvWait::new(true),
+            wait: RecvWait { packet: None },
             done: false,
         }
     }
@@ -289,21 +289,9 @@ impl<T> fmt::Debug for Receiver<T> {
 /// The async receive state shared by [`RecvFuture`] and the streams.
 struct RecvWait<T> {
     packet: Option<Arc<Packet<T>>>,
-    /// A finished packet kept for this owner's next wait (streams receive many items).
-    spare: Option<Arc<Packet<T>>>,
-    /// Whether to keep finished packets (a one-shot future never waits again).
-    reuse: bool,
 }
 
 impl<T> RecvWait<T> {
-    fn new(reuse: bool) -> RecvWait<T> {
-        RecvWait {
-            packet: None,
-            spare: None,
-            reuse,
-        }
-    }
-
     fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         if let Some(p) = &self.packet {
             p.waiter().set_waker(cx.waker());
@@ -314,12 +302,8 @@ impl<T> RecvWait<T> {
                     if closed {
                         Poll::Ready(Err(RecvError))
                     } else {
-                        let mut p = p;
                         let v = p.take().expect("a selected receiver holds a value");
                         chan.handoff_taken();
-                        if self.reuse && Packet::reset_for_reuse(&mut p) {
-                            self.spare = Some(p);
-                        }
                         Poll::Ready(Ok(v))
                     }
                 }
@@ -337,13 +321,7 @@ impl<T> RecvWait<T> {
             }
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
             Err(TryRecvError::Empty) => {
-                let p = match self.spare.take() {
-                    Some(mut p) => {
-                        Packet::rearm(&mut p, cx.waker());
-                        p
-                    }
-                    None => Arc::new(Packet::own(Waiter::for_task(cx.waker()), None)),
-                };
+                let p = Arc::new(Packet::own(Waiter::for_task(cx.waker()), None));
                 chan.push_receiver(&mut inner, p.clone(), 0);
                 self.packet = Some(p);
                 Poll::Pending

@@ -274,46 +274,6 @@ impl<T> Packet<T> {
     pub(crate) fn take(&self) -> Option<T> {
         self.slot.lock().take()
     }
-
-    /// Readies a finished packet of a plain async operation for the next one by the same
-    /// owner (a stream's next item), so a pending operation need not allocate. Only when
-    /// nobody else holds it (no queue entry, no partner about to wake it: `Arc::get_mut`),
-    /// it owns its waiter and that waiter belongs to a task. Returns whether it was reset:
-    /// state back to waiting, no waker (a stale waker would keep its task alive), empty
-    /// slot, epoch 0.
-    pub(crate) fn reset_for_reuse(p: &mut Arc<Packet<T>>) -> bool {
-        let Some(pk) = Arc::get_mut(p) else {
-            return false;
-        };
-        let WaiterRef::Own(w) = &mut pk.waiter else {
-            return false;
-        };
-        let Signal::Task(waker) = &mut w.signal else {
-            return false;
-        };
-        *waker.get_mut() = None;
-        w.state.store(WAITING, Ordering::Relaxed);
-        *pk.slot.get_mut() = None;
-        pk.epoch.store(0, Ordering::Relaxed);
-        true
-    }
-
-    /// Arms a packet reset by [`Packet::reset_for_reuse`] (and still unshared) for a new
-    /// wait of the task owning `waker`.
-    pub(crate) fn rearm(p: &mut Arc<Packet<T>>, waker: &Waker) {
-        match Arc::get_mut(p) {
-            Some(pk) => {
-                if let WaiterRef::Own(Waiter {
-                    signal: Signal::Task(w),
-                    ..
-                }) = &mut pk.waiter
-                {
-                    *w.get_mut() = Some(waker.clone());
-                }
-            }
-            None => p.waiter().set_waker(waker),
-        }
-    }
 }
 
 /// An entry in a channel's queue of waiting senders or receivers.
