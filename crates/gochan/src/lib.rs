@@ -45,4 +45,4 @@ pub use chan::{
     Sender, TryRecvError, TrySendError,
 };
 pub use select::{Select, SelectTimeoutError, SelectedOperation, TrySelectError};
-pub use time::{after, tick};
+pub use time::{after, at, tick};

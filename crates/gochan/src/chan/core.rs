@@ -25,9 +25,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 
-use crate::sync::{
-    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, SpinGuard, SpinLock,
-};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinGuard, SpinLock};
 
 use super::error::{TryRecvError, TrySendError};
 use super::waiter::{Entry, Packet, Waiter, WakeHandle};
@@ -52,8 +50,12 @@ pub(crate) struct Chan<T> {
     /// dropped future gives it back only if the epoch is unchanged (Go 1.23: no value from
     /// before `Stop`/`Reset` is ever received). Always 0 for ordinary channels.
     epoch: AtomicU32,
-    /// Told once when the last receiver goes (a timer feeding this channel cancels itself).
-    on_receivers_gone: Mutex<Option<Weak<dyn ReceiversGone>>>,
+    /// The timer feeding this channel, if it is a timer's channel: told when the last
+    /// receiver goes (it cancels itself) and asked to fire when a receive finds it
+    /// expired (Go 1.23). `None` for every other channel.
+    timer: Option<Weak<dyn TimerHook>>,
+    /// A `never()` channel: never ready, and every one is "the same channel" (Go's nil).
+    never: bool,
 }
 
 pub(crate) struct Inner<T> {
@@ -64,11 +66,13 @@ pub(crate) struct Inner<T> {
     receivers_q: VecDeque<Entry<T>>,
 }
 
-/// The owner of an internal channel (a timer) that wants to know when nobody can receive
-/// from it any more.
-pub(crate) trait ReceiversGone: Send + Sync {
-    /// The last receiver was dropped.
+/// The timer that owns a timer channel.
+pub(crate) trait TimerHook: Send + Sync {
+    /// The last receiver was dropped: nobody can receive the time any more.
     fn receivers_gone(&self);
+    /// A receive or select is looking at the channel: if the timer is due and has not
+    /// fired yet, fire it now (Go 1.23 runs expired timers when their channel is used).
+    fn run_if_expired(self: Arc<Self>);
 }
 
 /// Default number of slots reserved up front; larger buffers grow as they fill, so a
@@ -115,13 +119,41 @@ impl<T> Chan<T> {
             closed_flag: AtomicBool::new(false),
             handed: AtomicUsize::new(0),
             epoch: AtomicU32::new(0),
-            on_receivers_gone: Mutex::new(None),
+            timer: None,
+            never: false,
         }
     }
 
-    /// Registers an owner told when the last receiver is dropped (if it still lives).
-    pub(crate) fn set_on_receivers_gone(&self, owner: Weak<dyn ReceiversGone>) {
-        *self.on_receivers_gone.lock() = Some(owner);
+    /// A timer's channel (capacity 1, no `Sender` handle) fed by `timer`.
+    pub(crate) fn new_timer(timer: Weak<dyn TimerHook>) -> Chan<T> {
+        Chan {
+            timer: Some(timer),
+            ..Chan::new(Some(1), 1, 1)
+        }
+    }
+
+    /// A channel that is never ready (no handle can send or close it).
+    pub(crate) fn new_never() -> Chan<T> {
+        Chan {
+            never: true,
+            ..Chan::new(Some(0), 1, 1)
+        }
+    }
+
+    /// Whether this is a `never()` channel.
+    pub(crate) fn is_never(&self) -> bool {
+        self.never
+    }
+
+    /// Called before a receive looks at the channel: lets an expired timer deliver first.
+    /// Costs one predictable branch on every channel that is not a timer's.
+    #[inline]
+    pub(crate) fn run_expired_timer(&self) {
+        if let Some(t) = &self.timer {
+            if let Some(t) = t.upgrade() {
+                t.run_if_expired();
+            }
+        }
     }
 
     pub(crate) fn lock(&self) -> SpinGuard<'_, Inner<T>> {
@@ -495,8 +527,7 @@ impl<T> Chan<T> {
         for p in wake {
             p.waiter().wake();
         }
-        let hook = self.on_receivers_gone.lock().take();
-        if let Some(owner) = hook.and_then(|w| w.upgrade()) {
+        if let Some(owner) = self.timer.as_ref().and_then(Weak::upgrade) {
             owner.receivers_gone();
         }
         drop(buf); // last: a value's Drop may panic; the channel is consistent already

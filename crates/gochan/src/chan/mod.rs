@@ -65,14 +65,41 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// A receiver that is never ready: Go's nil channel. `recv` blocks forever, `try_recv`
-/// is always `Empty`, and in a select its arm is never chosen.
+/// is always `Empty`, and in a select its arm is never chosen. All `never` receivers of
+/// one type are the same channel ([`Receiver::same_channel`], `==`), as all of Go's nil
+/// channels are equal.
+///
+/// The idiom for an input that has ended is Go's `ch = nil`: reassign the variable inside
+/// the select, and its arm is never chosen again:
+/// ```
+/// let (tx_a, mut a) = gochan::bounded::<i32>(1);
+/// let (tx_b, mut b) = gochan::bounded::<i32>(1);
+/// tx_a.send(1).unwrap();
+/// tx_b.send(2).unwrap();
+/// drop((tx_a, tx_b));
+/// let mut sum = 0;
+/// let mut open = 2;
+/// while open > 0 {
+///     gochan::select! {
+///         recv(a) -> v => match v {
+///             Ok(v) => sum += v,
+///             Err(_) => { a = gochan::never(); open -= 1; }
+///         },
+///         recv(b) -> v => match v {
+///             Ok(v) => sum += v,
+///             Err(_) => { b = gochan::never(); open -= 1; }
+///         },
+///     }
+/// }
+/// assert_eq!(sum, 3);
+/// ```
 ///
 /// ```
 /// let rx = gochan::never::<i32>();
 /// assert!(rx.try_recv().unwrap_err().is_empty());
 /// ```
 pub fn never<T>() -> Receiver<T> {
-    internal(0).1
+    Receiver::from_chan(Arc::new(Chan::new_never()))
 }
 
 /// A channel with no `Sender` handle: it stays open until [`Chan::close`] is called on

@@ -57,6 +57,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
         let (v, wake) = self.chan.try_recv_locked(&mut inner, None)?;
         drop(inner);
@@ -89,6 +90,7 @@ impl<T> Receiver<T> {
 
     #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, None)) => Ok(v),
@@ -254,14 +256,39 @@ impl<T> Receiver<T> {
 
     /// Whether both handles belong to the same channel.
     ///
+    /// Every [`never`](crate::never) receiver is the same channel, as Go's nil channels
+    /// are all equal. `==` compares the same way.
+    ///
     /// ```
     /// let (_tx, rx) = gochan::unbounded::<u8>();
     /// assert!(rx.same_channel(&rx.clone()));
+    /// assert!(gochan::never::<u8>().same_channel(&gochan::never()));
+    /// assert!(!rx.same_channel(&gochan::never()));
     /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
+        Arc::ptr_eq(&self.chan, &other.chan) || (self.chan.is_never() && other.chan.is_never())
     }
 }
+
+/// Go's channel equality: two receivers are equal when they are the same channel.
+///
+/// ```
+/// let (_tx, rx) = gochan::bounded::<u8>(1);
+/// assert_eq!(rx, rx.clone());
+/// assert_eq!(gochan::never::<u8>(), gochan::never());
+/// ```
+impl<T> PartialEq for Receiver<T> {
+    fn eq(&self, other: &Receiver<T>) -> bool {
+        self.same_channel(other)
+    }
+}
+
+impl<T> Eq for Receiver<T> {}
+
+// A receiver's operations leave the channel consistent at every point a panic can come
+// from (a value's `Drop`), as crossbeam-channel's handles do.
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
@@ -310,6 +337,7 @@ impl<T> RecvWait<T> {
                 Outcome::Aborted => unreachable!("only the owner aborts"),
             };
         }
+        chan.run_expired_timer();
         let mut inner = chan.lock();
         match chan.try_recv_locked(&mut inner, None) {
             Ok((v, wake)) => {

@@ -256,6 +256,27 @@ impl<T> Sender<T> {
     }
 }
 
+/// Go's channel equality: two senders are equal when they are the same channel.
+///
+/// ```
+/// let (tx, _rx) = gochan::bounded::<u8>(1);
+/// let (tx2, _rx2) = gochan::bounded::<u8>(1);
+/// assert_eq!(tx, tx.clone());
+/// assert_ne!(tx, tx2);
+/// ```
+impl<T> PartialEq for Sender<T> {
+    fn eq(&self, other: &Sender<T>) -> bool {
+        self.same_channel(other)
+    }
+}
+
+impl<T> Eq for Sender<T> {}
+
+// A sender's operations leave the channel consistent at every point a panic can come
+// from (a value's `Drop`), as crossbeam-channel's handles do.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.chan.acquire_sender();

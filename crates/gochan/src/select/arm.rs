@@ -8,7 +8,10 @@
 //! chosen). A send arm that is not chosen keeps its value.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use crate::chan::core::Chan;
 use crate::chan::waiter::{Packet, Waiter};
@@ -34,6 +37,8 @@ pub enum Kind {
     Recv,
     /// A send.
     Send,
+    /// A future (`select_async!` only).
+    Future,
 }
 
 /// One operation of a select, type-erased. Implemented by [`RecvArm`] and [`SendArm`];
@@ -57,6 +62,15 @@ pub trait Arm {
     fn on_abandoned(&mut self, closed: bool);
     /// Channel identity and kind, for the dynamic select's typed accessors.
     fn identity(&self) -> (*const (), Kind);
+    /// Whether this arm awaits a future instead of a channel operation (`select_async!`).
+    fn is_future(&self) -> bool {
+        false
+    }
+    /// Polls a future arm; `true` once its output is stored. Channel arms are never
+    /// polled.
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> bool {
+        false
+    }
 }
 
 /// A receive arm.
@@ -91,6 +105,7 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn try_complete(&mut self) -> bool {
+        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, wake)) => {
@@ -110,6 +125,7 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn register(&mut self, token: &Token, index: usize) -> bool {
+        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
         if self.chan.recv_ready(&inner, Some(&token.waiter)) {
             return false;
@@ -294,5 +310,79 @@ impl<T> Drop for SendArm<'_, T> {
 impl<T> fmt::Debug for SendArm<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendArm").finish_non_exhaustive()
+    }
+}
+
+/// An arm of `select_async!` on any future (`pat = future => body`, as `tokio::select!`).
+/// It has no channel: the engine polls it in its try pass and whenever the select is
+/// woken, and it wins only if it aborts the select's waiter first.
+#[doc(hidden)]
+pub struct FutArm<'a, F: Future> {
+    fut: Pin<&'a mut F>,
+    result: Option<F::Output>,
+}
+
+impl<'a, F: Future> FutArm<'a, F> {
+    /// An arm awaiting `fut`.
+    pub fn new(fut: Pin<&'a mut F>) -> Self {
+        FutArm { fut, result: None }
+    }
+
+    /// The future's output, once chosen.
+    pub fn take(&mut self) -> F::Output {
+        self.result
+            .take()
+            .expect("select arm taken twice or not chosen")
+    }
+}
+
+impl<F: Future> Arm for FutArm<'_, F> {
+    fn version(&self) -> u64 {
+        0
+    }
+
+    fn try_complete(&mut self) -> bool {
+        false
+    }
+
+    fn register(&mut self, _token: &Token, _index: usize) -> bool {
+        true
+    }
+
+    fn unregister(&mut self) {}
+
+    fn on_selected(&mut self, _closed: bool) {
+        unreachable!("a future arm is never registered in a channel")
+    }
+
+    fn on_abandoned(&mut self, _closed: bool) {}
+
+    fn identity(&self) -> (*const (), Kind) {
+        (std::ptr::null(), Kind::Future)
+    }
+
+    fn is_future(&self) -> bool {
+        true
+    }
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        if self.result.is_some() {
+            return true;
+        }
+        match self.fut.as_mut().poll(cx) {
+            Poll::Ready(v) => {
+                self.result = Some(v);
+                true
+            }
+            Poll::Pending => false,
+        }
+    }
+}
+
+impl<F: Future> fmt::Debug for FutArm<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FutArm")
+            .field("ready", &self.result.is_some())
+            .finish()
     }
 }

@@ -212,7 +212,9 @@ impl<'a> Select<'a> {
         let biased = self.biased;
         let mut list: Vec<&mut (dyn Arm + Send)> =
             self.arms.iter_mut().map(|a| &mut **a as _).collect();
-        let i = engine::run_async(&mut list, biased).await;
+        let i = engine::run_async(&mut list, biased, Mode::Block)
+            .await
+            .expect("a blocking select completes an arm");
         drop(list);
         SelectedOperation {
             index: i,

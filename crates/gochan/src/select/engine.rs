@@ -3,15 +3,20 @@
 //! One round:
 //! 1. **Try pass.** Attempt each arm without blocking, in a uniformly random order (Go's
 //!    `selectgo` shuffles the same way) or in source order when biased. For a
-//!    non-blocking select the pass must see every channel at one moment (Go's
-//!    TestNonblockSelectRace): it records each channel's change counter before the pass
-//!    and re-runs the pass if any counter moved.
+//!    non-blocking select, and for a select whose deadline has passed, the pass must see
+//!    every channel at one moment (Go's TestNonblockSelectRace): it records each
+//!    channel's change counter before the pass and re-runs the pass if any counter moved.
+//!    (An async select's future arms are polled in the same pass, in the same order.)
 //! 2. **Register.** Queue an entry for each arm, all sharing one waiter, one channel lock
 //!    at a time. If a channel turns out to be ready while registering, abort the waiter
 //!    and start over (if the abort fails, a counterpart already chose an earlier arm).
 //! 3. **Wait** until a counterpart CASes the waiter to `Selected(arm)`, or the deadline
 //!    aborts it. The CAS is the commit: no other arm can complete afterwards.
 //! 4. **Unregister** every other arm (a send arm gets its value back).
+//!
+//! An async select re-polls its future arms whenever it is woken; a ready future wins
+//! only if it can abort the waiter first (so a channel arm that committed concurrently
+//! wins instead, and that future's output is dropped).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +26,7 @@ use std::time::Instant;
 
 use super::arm::{Arm, Token};
 use crate::chan::waiter::{Outcome, Waiter};
+use crate::time::service::{self, TimerId};
 
 /// How long a blocking select may wait.
 #[doc(hidden)]
@@ -95,8 +101,14 @@ impl Order {
     }
 }
 
-/// Step 1. `atomic` re-runs the pass until no channel changed during it.
-fn try_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, atomic: bool) -> Option<usize> {
+/// Step 1. `atomic` re-runs the pass until no channel changed during it. Future arms are
+/// polled with `cx` (an async select); without one they are never ready.
+fn try_pass<A: Arm + ?Sized>(
+    arms: &mut [&mut A],
+    order: &Order,
+    atomic: bool,
+    mut cx: Option<&mut Context<'_>>,
+) -> Option<usize> {
     let mut inline = [0u64; INLINE];
     let mut heap = Vec::new();
     loop {
@@ -113,7 +125,11 @@ fn try_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, atomic: bool) -
             &heap
         };
         for i in order.iter() {
-            if arms[i].try_complete() {
+            let ready = match cx.as_deref_mut() {
+                Some(cx) if arms[i].is_future() => arms[i].poll_ready(cx),
+                _ => arms[i].try_complete(),
+            };
+            if ready {
                 return Some(i);
             }
         }
@@ -162,12 +178,13 @@ fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usiz
 pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Option<usize> {
     let deadline = match mode {
         Mode::Block => None,
-        Mode::NonBlock => {
+        Mode::Until(d) if d > Instant::now() => Some(d),
+        // `default`, or a deadline already passed: one atomic pass (Go's
+        // TestNonblockSelectRace). One arm is seen at one moment by definition.
+        Mode::NonBlock | Mode::Until(_) => {
             let order = Order::new(arms.len(), biased);
-            // One arm is seen at one moment by definition: no validation needed.
-            return try_pass(arms, &order, arms.len() > 1);
+            return try_pass(arms, &order, arms.len() > 1, None);
         }
-        Mode::Until(d) => Some(d),
     };
     if arms.is_empty() {
         match deadline {
@@ -183,11 +200,12 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
     }
     loop {
         let order = Order::new(arms.len(), biased);
-        if let Some(i) = try_pass(arms, &order, false) {
+        if let Some(i) = try_pass(arms, &order, false, None) {
             return Some(i);
         }
         if deadline.is_some_and(|d| d <= Instant::now()) {
-            return None;
+            // The last word of an expired select is an atomic pass, as for `default`.
+            return try_pass(arms, &order, true, None);
         }
         let token = Token {
             waiter: Arc::new(Waiter::for_thread()),
@@ -207,7 +225,8 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
     }
 }
 
-/// The future of an async select; resolves to the index of the completed arm.
+/// The future of an async select; resolves to the index of the completed arm, or `None`
+/// when a non-blocking (`default`) select found nothing ready or its deadline passed.
 ///
 /// # Cancel safety
 /// Dropping it while waiting removes every registration: no send happens and a send arm
@@ -218,78 +237,150 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
 pub struct SelectFuture<'s, 'a> {
     arms: &'s mut [&'a mut (dyn Arm + Send)],
     biased: bool,
+    mode: Mode,
+    /// The registration of a waiting select (its waiter), if any.
     token: Option<Token>,
+    /// The timer that aborts `token`'s waiter at the deadline (`Mode::Until`).
+    timer: Option<TimerId>,
 }
 
 impl std::fmt::Debug for SelectFuture<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SelectFuture")
             .field("arms", &self.arms.len())
+            .field("mode", &self.mode)
             .field("waiting", &self.token.is_some())
             .finish()
     }
 }
 
-/// Starts an async select over `arms`.
+/// Starts an async select over `arms`: [`Mode::Block`] waits for an arm,
+/// [`Mode::NonBlock`] makes one atomic pass, [`Mode::Until`] waits until the deadline (an
+/// expired one is a non-blocking pass).
 #[doc(hidden)]
 pub fn run_async<'s, 'a>(
     arms: &'s mut [&'a mut (dyn Arm + Send)],
     biased: bool,
+    mode: Mode,
 ) -> SelectFuture<'s, 'a> {
     SelectFuture {
         arms,
         biased,
+        mode,
         token: None,
+        timer: None,
     }
 }
 
-impl Future for SelectFuture<'_, '_> {
-    type Output = usize;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
-        let this = &mut *self;
-        if let Some(token) = &this.token {
-            token.waiter.set_waker(cx.waker());
-            let outcome = token.waiter.outcome();
-            if outcome == Outcome::Waiting {
-                return Poll::Pending;
-            }
-            this.token = None;
-            return Poll::Ready(finish(this.arms, outcome).expect("a decided select chose an arm"));
+impl SelectFuture<'_, '_> {
+    /// The waiter was decided: unregister, stop the deadline timer, collect the winner.
+    fn decided(&mut self, outcome: Outcome) -> Option<usize> {
+        self.token = None;
+        if let Some(id) = self.timer.take() {
+            service::cancel(id);
         }
+        finish(self.arms, outcome)
+    }
+
+    /// While registered: polls the future arms; a ready one wins if it aborts the waiter
+    /// before a channel arm is chosen.
+    fn poll_futures(&mut self, cx: &mut Context<'_>) -> Option<Option<usize>> {
+        let order = Order::new(self.arms.len(), self.biased);
+        let ready = order
+            .iter()
+            .find(|&i| self.arms[i].is_future() && self.arms[i].poll_ready(cx))?;
+        let token = self.token.as_ref().expect("registered");
+        Some(match token.waiter.try_abort() {
+            Ok(()) => {
+                self.decided(Outcome::Aborted);
+                Some(ready)
+            }
+            Err(o) => self.decided(o),
+        })
+    }
+
+    /// The first poll: try every arm, then register and wait.
+    fn start(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let deadline = match self.mode {
+            Mode::Block => None,
+            Mode::Until(d) if d > Instant::now() => Some(d),
+            Mode::NonBlock | Mode::Until(_) => {
+                let order = Order::new(self.arms.len(), self.biased);
+                let atomic = self.arms.len() > 1;
+                return Poll::Ready(try_pass(self.arms, &order, atomic, Some(cx)));
+            }
+        };
         assert!(
-            !this.arms.is_empty(),
+            !self.arms.is_empty() || deadline.is_some(),
             "gochan: select_async with no arms would never complete"
         );
-        let arms = &mut *this.arms;
         loop {
-            let order = Order::new(arms.len(), this.biased);
-            if let Some(i) = try_pass(arms, &order, false) {
-                return Poll::Ready(i);
+            let order = Order::new(self.arms.len(), self.biased);
+            if let Some(i) = try_pass(self.arms, &order, false, Some(cx)) {
+                return Poll::Ready(Some(i));
+            }
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Poll::Ready(try_pass(self.arms, &order, true, Some(cx)));
             }
             let token = Token {
                 waiter: Arc::new(Waiter::for_task(cx.waker())),
             };
-            if register_all(arms, &order, &token) {
+            if register_all(self.arms, &order, &token) {
                 let outcome = token.waiter.outcome();
-                if outcome == Outcome::Waiting {
-                    this.token = Some(token);
-                    return Poll::Pending;
+                if outcome != Outcome::Waiting {
+                    return Poll::Ready(finish(self.arms, outcome));
                 }
-                return Poll::Ready(finish(arms, outcome).expect("decided"));
+                if let Some(d) = deadline {
+                    let waiter = token.waiter.clone();
+                    self.timer = Some(service::schedule(
+                        d,
+                        Box::new(move |_| {
+                            if waiter.try_abort().is_ok() {
+                                waiter.wake();
+                            }
+                            None
+                        }),
+                    ));
+                }
+                self.token = Some(token);
+                return Poll::Pending;
             }
             match token.waiter.try_abort() {
                 Ok(()) => {
-                    finish(arms, Outcome::Aborted);
+                    finish(self.arms, Outcome::Aborted);
                 }
-                Err(o) => return Poll::Ready(finish(arms, o).expect("decided")),
+                Err(o) => return Poll::Ready(finish(self.arms, o)),
             }
+        }
+    }
+}
+
+impl Future for SelectFuture<'_, '_> {
+    type Output = Option<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = &mut *self;
+        let Some(token) = &this.token else {
+            return this.start(cx);
+        };
+        token.waiter.set_waker(cx.waker());
+        let outcome = token.waiter.outcome();
+        if outcome != Outcome::Waiting {
+            // `Aborted` here is the deadline timer's doing: the select timed out.
+            return Poll::Ready(this.decided(outcome));
+        }
+        match this.poll_futures(cx) {
+            Some(done) => Poll::Ready(done),
+            None => Poll::Pending,
         }
     }
 }
 
 impl Drop for SelectFuture<'_, '_> {
     fn drop(&mut self) {
+        if let Some(id) = self.timer.take() {
+            service::cancel(id);
+        }
         let Some(token) = self.token.take() else {
             return;
         };

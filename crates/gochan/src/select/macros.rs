@@ -1,18 +1,22 @@
 //! `select!`, `select_async!` and their biased twins: a thin parsing layer that turns arms
-//! into typed [`RecvArm`](super::arm::RecvArm)/[`SendArm`](super::arm::SendArm) locals
-//! and hands them to the engine.
+//! into typed [`RecvArm`](super::arm::RecvArm)/[`SendArm`](super::arm::SendArm) (and, in
+//! async selects, [`FutArm`](super::arm::FutArm)) locals and hands them to the engine.
 //!
 //! Expansion sketch (channel and value expressions are evaluated once, before selecting,
-//! as in Go):
+//! as in Go). The arms' borrows of the channel variables end before the chosen body runs,
+//! so a body may reassign them (Go's `ch = nil` idiom, with `gochan::never()`):
 //! ```text
-//! match (&rx, &tx) { __chans => {
-//!     let mut __arms = (RecvArm::new(__chans.0), SendArm::new(__chans.1, value));
-//!     match run(&mut [&mut __arms.0, &mut __arms.1], mode, biased) {
-//!         Some(0) => { let res = __arms.0.take(); body0 }
-//!         Some(1) => { let res = __arms.1.take(); body1 }
-//!         _ => default_body,
-//!     }
-//! }}
+//! let (index, results) = {
+//!     let chans = (&rx, &tx);
+//!     let mut arms = (RecvArm::new(chans.0), SendArm::new(chans.1, value));
+//!     let index = run(&mut [&mut arms.0, &mut arms.1], mode, biased);
+//!     (index, (index == Some(0)).then(|| arms.0.take()), (index == Some(1)).then(..))
+//! };
+//! match index {
+//!     Some(0) => { let res = results.0.unwrap(); body0 }
+//!     Some(1) => { let res = results.1.unwrap(); body1 }
+//!     _ => default_body,
+//! }
 //! ```
 
 /// Waits on several channel operations and performs exactly one: Go's `select`.
@@ -70,12 +74,35 @@ macro_rules! select_biased {
 }
 
 /// [`select!`] for async code: awaits instead of blocking the thread. Same arms (a
-/// `default` arm makes it non-blocking; `default(timeout)` is not supported: add a
-/// `recv(gochan::after(d))` arm).
+/// `default` arm makes it non-blocking, `default(timeout)` waits at most `timeout`),
+/// plus arms on any future, written as in `tokio::select!`:
+/// `pat = future => body` (for example a `tokio::time::sleep` or a `JoinHandle`). The
+/// pattern must be irrefutable.
+///
+/// Exactly one arm's body runs. At most one channel operation happens, and none if a
+/// future arm wins; a future arm is polled in the same (random, or source-order when
+/// biased) pass as the channel arms, and again whenever the select is woken. A future that
+/// completes in the same instant as another party commits a channel arm loses: its output
+/// is dropped, as `tokio::select!` drops the futures of arms it does not run.
 ///
 /// # Cancel safety
 /// Dropping the enclosing future while it waits removes every registration: no arm's
-/// send happens and no received value is lost (it goes back to its channel).
+/// send happens and no received value is lost (it goes back to its channel). Future arms
+/// are dropped with it (they are cancel-safe only if the futures are).
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use std::time::Duration;
+/// let (_tx, rx) = gochan::bounded::<i32>(0);
+/// let work = async { 40 + 2 };
+/// let got = gochan::select_async! {
+///     recv(rx) -> _ => unreachable!(),
+///     n = work => n,
+///     default(Duration::from_secs(5)) => unreachable!("timed out"),
+/// };
+/// assert_eq!(got, 42);
+/// # });
+/// ```
 ///
 /// ```
 /// # futures::executor::block_on(async {
@@ -136,6 +163,18 @@ macro_rules! __select_parse {
     ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $body:expr) => {
         $crate::__select_parse!($mode $arms ((($($t)?)) { $body }) $is)
     };
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $body:expr ; $($rest:tt)*) => {
+        ::core::compile_error!("select: arms are separated by `,`, not `;`")
+    };
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $first:tt $($rest:tt)*) => {
+        $crate::__select_missing_comma!((default) $($rest)*)
+    };
+    ($mode:tt $arms:tt ($($def:tt)+) $is:tt default $($rest:tt)*) => {
+        ::core::compile_error!("select: more than one `default` arm")
+    };
+    ($mode:tt $arms:tt $def:tt () $($rest:tt)+) => {
+        ::core::compile_error!("select: at most 32 arms")
+    };
     // `recv(..) => ..` / `send(..) => ..` without `-> res`.
     ($mode:tt $arms:tt $def:tt $is:tt $kind:ident ($($args:tt)*) => $($rest:tt)*) => {
         $crate::__select_parse!($mode $arms $def $is $kind ($($args)*) -> _ => $($rest)*)
@@ -162,30 +201,100 @@ macro_rules! __select_parse {
         $crate::__select_parse!($mode ($($arms)* ($kind $i ($($args)*) ($res) ({ $body })))
             $def ($($is)*))
     };
-    ($mode:tt $arms:tt ($($def:tt)+) $is:tt default $($rest:tt)*) => {
-        ::core::compile_error!("select: more than one `default` arm")
+    ($mode:tt $arms:tt $def:tt $is:tt
+        $kind:ident ($($args:tt)*) -> $res:pat => $body:expr ; $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "select: arms are separated by `,`, not `;` (after the `",
+            ::core::stringify!($kind), "(", ::core::stringify!($($args)*), ")` arm)"
+        ))
     };
-    ($mode:tt $arms:tt $def:tt () $($rest:tt)+) => {
-        ::core::compile_error!("select: at most 32 arms")
+    ($mode:tt $arms:tt $def:tt $is:tt
+        $kind:ident ($($args:tt)*) -> $res:pat => $first:tt $($rest:tt)*) => {
+        $crate::__select_missing_comma!(($kind($($args)*)) $($rest)*)
+    };
+    // A future arm (`select_async!` only): `pat = future => body`.
+    ($mode:tt ($($arms:tt)*) $def:tt ($i:tt $($is:tt)*)
+        $res:pat = $fut:expr => { $($body:tt)* } , $($rest:tt)*) => {
+        $crate::__select_parse!($mode ($($arms)* (__future $i ($fut) ($res) ({ $($body)* })))
+            $def ($($is)*) $($rest)*)
+    };
+    ($mode:tt ($($arms:tt)*) $def:tt ($i:tt $($is:tt)*)
+        $res:pat = $fut:expr => { $($body:tt)* } $($rest:tt)*) => {
+        $crate::__select_parse!($mode ($($arms)* (__future $i ($fut) ($res) ({ $($body)* })))
+            $def ($($is)*) $($rest)*)
+    };
+    ($mode:tt ($($arms:tt)*) $def:tt ($i:tt $($is:tt)*)
+        $res:pat = $fut:expr => $body:expr , $($rest:tt)*) => {
+        $crate::__select_parse!($mode ($($arms)* (__future $i ($fut) ($res) ({ $body })))
+            $def ($($is)*) $($rest)*)
+    };
+    ($mode:tt ($($arms:tt)*) $def:tt ($i:tt $($is:tt)*)
+        $res:pat = $fut:expr => $body:expr) => {
+        $crate::__select_parse!($mode ($($arms)* (__future $i ($fut) ($res) ({ $body })))
+            $def ($($is)*))
+    };
+    ($mode:tt $arms:tt $def:tt $is:tt $res:pat = $fut:expr => $first:tt $($rest:tt)*) => {
+        $crate::__select_missing_comma!(($res = $fut) $($rest)*)
     };
     ($mode:tt $arms:tt $def:tt $is:tt $($rest:tt)+) => {
         ::core::compile_error!(
-            "select: expected `recv(rx) -> res => body`, `send(tx, value) -> res => body` \
-             or `default => body`"
+            "select: expected `recv(rx) -> res => body`, `send(tx, value) -> res => body`, \
+             `default => body`, or (in select_async!) `pat = future => body`"
         )
+    };
+}
+
+/// Only reached when an arm failed to parse: looks for the start of another arm in the
+/// tokens after it, to say that a comma is missing (instead of a generic error).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_missing_comma {
+    (($($arm:tt)*) $kind:ident ($($x:tt)*) -> $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "select: missing `,` between the `", ::core::stringify!($($arm)*),
+            "` arm and the `", ::core::stringify!($kind), "(", ::core::stringify!($($x)*),
+            ")` arm (an arm whose body is not a block must end with a comma)"
+        ))
+    };
+    (($($arm:tt)*) $kind:ident ($($x:tt)*) => $($rest:tt)*) => {
+        $crate::__select_missing_comma!(($($arm)*) $kind ($($x)*) -> $($rest)*)
+    };
+    (($($arm:tt)*) default $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "select: missing `,` between the `", ::core::stringify!($($arm)*),
+            "` arm and the `default` arm"
+        ))
+    };
+    (($($arm:tt)*) $t:tt $($rest:tt)*) => {
+        $crate::__select_missing_comma!(($($arm)*) $($rest)*)
+    };
+    (($($arm:tt)*)) => {
+        ::core::compile_error!(::core::concat!(
+            "select: cannot parse the arm after `", ::core::stringify!($($arm)*),
+            "`: expected `recv(rx) -> res => body`, `send(tx, value) -> res => body`, \\
+             `default => body`, or (in select_async!) `pat = future => body`, separated by `,`"
+        ))
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_chan {
-    (recv $rx:expr) => {
+    ($sync:ident recv $rx:expr) => {
         &$rx
     };
-    (send $tx:expr, $v:expr) => {
+    ($sync:ident send $tx:expr, $v:expr) => {
         &$tx
     };
-    ($other:ident $($t:tt)*) => {
+    (async __future $f:expr) => {
+        ::core::pin::pin!($f)
+    };
+    (blocking __future $f:expr) => {
+        ::core::compile_error!(
+            "select!: arms on futures (`pat = future => body`) need select_async!"
+        )
+    };
+    ($sync:ident $other:ident $($t:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "select: unknown operation `",
             ::core::stringify!($other),
@@ -203,60 +312,81 @@ macro_rules! __select_new {
     (send $c:expr; $tx:expr, $v:expr) => {
         $crate::select::__private::SendArm::new($c, $v)
     };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __select_gen {
-    // Blocking, or any select with a `default` (which never waits, so async may use it).
-    (($sync:ident $biased:tt) ($(($kind:ident $i:tt ($($args:tt)*) ($res:pat) ($body:block)))*)
-        $def:tt) => {
-        match ($($crate::__select_chan!($kind $($args)*),)*) {
-            __chans => {
-                #[allow(unused_mut)]
-                let mut __arms = ($($crate::__select_new!($kind __chans.$i; $($args)*),)*);
-                let __index = $crate::__select_run!($sync $biased $def
-                    [$(&mut __arms.$i),*]);
-                #[allow(unreachable_code)]
-                match __index {
-                    $(::core::option::Option::Some($i) => {
-                        let $res = __arms.$i.take();
-                        $body
-                    })*
-                    _ => $crate::__select_default!($def),
-                }
-            }
-        }
+    (__future $c:expr; $f:expr) => {
+        $crate::select::__private::FutArm::new($c)
+    };
+    ($other:ident $c:expr; $($t:tt)*) => {
+        // Reported by `__select_chan!`.
+        ()
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __select_run {
-    (blocking $biased:tt () [$($arm:expr),*]) => {{
-        let __list: &mut [&mut dyn $crate::select::__private::Arm] = &mut [$($arm),*];
-        $crate::select::__private::run(__list, $crate::select::__private::Mode::Block, $biased)
+macro_rules! __select_gen {
+    (($sync:ident $biased:tt) ($(($kind:ident $i:tt ($($args:tt)*) ($res:pat) ($body:block)))*)
+        $def:tt) => {{
+        // The arms (and their borrows of the channel variables) live only in this block:
+        // the chosen arm's result is moved out, so its body may reassign the variables.
+        #[allow(unused_variables)]
+        let (__index, __results) = {
+            let __chans = ($($crate::__select_chan!($sync $kind $($args)*),)*);
+            #[allow(unused_mut)]
+            let mut __arms = ($($crate::__select_new!($kind __chans.$i; $($args)*),)*);
+            let __index: ::core::option::Option<usize> =
+                $crate::__select_run!($sync $biased $def [$(&mut __arms.$i),*]);
+            (__index, ($(
+                if __index == ::core::option::Option::Some($i) {
+                    ::core::option::Option::Some(__arms.$i.take())
+                } else {
+                    ::core::option::Option::None
+                },
+            )*))
+        };
+        #[allow(unreachable_code)]
+        match __index {
+            $(::core::option::Option::Some($i) => {
+                let $res = match __results.$i {
+                    ::core::option::Option::Some(__r) => __r,
+                    ::core::option::Option::None => ::core::unreachable!(),
+                };
+                $body
+            })*
+            _ => $crate::__select_default!($def),
+        }
     }};
-    (async $biased:tt () [$($arm:expr),*]) => {{
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_run {
+    (blocking $biased:tt $def:tt [$($arm:expr),*]) => {{
+        let __list: &mut [&mut dyn $crate::select::__private::Arm] = &mut [$($arm),*];
+        $crate::select::__private::run(__list, $crate::__select_mode!($def), $biased)
+    }};
+    (async $biased:tt $def:tt [$($arm:expr),*]) => {{
         let __list: &mut [&mut (dyn $crate::select::__private::Arm + ::core::marker::Send)] =
             &mut [$($arm),*];
-        ::core::option::Option::Some(
-            $crate::select::__private::run_async(__list, $biased).await,
+        $crate::select::__private::run_async(
+            __list,
+            $biased,
+            $crate::__select_mode!($def),
         )
+        .await
     }};
-    ($sync:ident $biased:tt ((()) $body:block) [$($arm:expr),*]) => {{
-        let __list: &mut [&mut dyn $crate::select::__private::Arm] = &mut [$($arm),*];
-        $crate::select::__private::run(__list, $crate::select::__private::Mode::NonBlock, $biased)
-    }};
-    (blocking $biased:tt ((($t:expr)) $body:block) [$($arm:expr),*]) => {{
-        let __list: &mut [&mut dyn $crate::select::__private::Arm] = &mut [$($arm),*];
-        $crate::select::__private::run(__list, $crate::select::__private::Mode::timeout($t), $biased)
-    }};
-    (async $biased:tt ((($t:expr)) $body:block) [$($arm:expr),*]) => {
-        ::core::compile_error!(
-            "select_async!: `default(timeout)` is not supported; add a \
-             `recv(gochan::after(timeout))` arm"
-        )
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_mode {
+    (()) => {
+        $crate::select::__private::Mode::Block
+    };
+    (((()) $body:block)) => {
+        $crate::select::__private::Mode::NonBlock
+    };
+    (((($t:expr)) $body:block)) => {
+        $crate::select::__private::Mode::timeout($t)
     };
 }
 

@@ -16,6 +16,6 @@ pub use engine::SelectFuture;
 /// Items the macros expand to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use super::arm::{Arm, RecvArm, SendArm};
+    pub use super::arm::{Arm, FutArm, RecvArm, SendArm};
     pub use super::engine::{run, run_async, Mode};
 }

@@ -1,5 +1,5 @@
 //! Timers on one process-wide service: [`after`], [`tick`], [`Timer`], [`Ticker`],
-//! [`after_func`].
+//! [`at`], [`after_func`].
 //!
 //! All of them (and context deadlines) are entries in one lazily started timer thread's
 //! heap (`service`), so a million pending timers cost memory, not threads. A timer whose
@@ -19,7 +19,8 @@ pub use timer::{Ticker, Timer};
 use crate::chan::Receiver;
 
 /// A channel that receives the current time once, after `d`: Go's `time.After`. Dropping
-/// the receiver cancels the timer.
+/// the receiver cancels the timer. As in Go 1.23, an expired timer is ready the moment a
+/// receive or select looks at it: `after(Duration::ZERO)` wins over `default`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,8 +30,26 @@ use crate::chan::Receiver;
 ///     recv(gochan::after(Duration::from_millis(5))) -> t => assert!(t.is_ok()),
 /// }
 /// ```
+#[must_use = "the timer is cancelled when its receiver is dropped"]
 pub fn after(d: Duration) -> Receiver<Instant> {
     Timer::new(d).c
+}
+
+/// A channel that receives the current time once, at `when`: crossbeam-channel's `at`.
+/// An instant in the past is ready at once (the moment a receive or select looks at
+/// it). Dropping the receiver cancels the timer.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let when = Instant::now() + Duration::from_millis(5);
+/// let t = gochan::at(when).recv().unwrap();
+/// assert!(t >= when);
+/// // A past instant is ready at once, even for a non-blocking look.
+/// assert!(gochan::at(Instant::now()).try_recv().is_ok());
+/// ```
+#[must_use = "the timer is cancelled when its receiver is dropped"]
+pub fn at(when: Instant) -> Receiver<Instant> {
+    Timer::new_at(Some(when)).c
 }
 
 /// A channel that receives the time every `d`, dropping ticks a slow receiver missed: Go's
@@ -41,6 +60,7 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 /// let ticks = gochan::tick(std::time::Duration::from_millis(1));
 /// for _ in 0..3 { ticks.recv().unwrap(); }
 /// ```
+#[must_use = "the ticker is stopped when its receiver is dropped"]
 pub fn tick(d: Duration) -> Receiver<Instant> {
     if d.is_zero() {
         return crate::chan::never();

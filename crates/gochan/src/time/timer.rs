@@ -2,9 +2,15 @@
 //! value from before the call is ever received.
 //!
 //! A timer's state lives in a `TimerCore` shared by the handle and the service callback.
-//! Every arm bumps `gen`; a callback holding an older `gen` does nothing, and the check
-//! and the send happen under the same lock that `stop`/`reset` take, so a firing can never
-//! slip in after a stop.
+//! Every stop/reset (and a firing done by a receive that found the timer expired) bumps
+//! `gen`; a service callback holding an older `gen` does nothing, and the check and the
+//! send happen under the same lock that `stop`/`reset` take, so a firing can never slip in
+//! after a stop.
+//!
+//! As in Go 1.23, an expired timer is ready the moment a receive or select looks at its
+//! channel: the channel asks the core to fire ([`TimerHook::run_if_expired`]) instead of
+//! waiting for the service thread, so `after(Duration::ZERO)` in a select with `default`
+//! is always ready.
 
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -13,8 +19,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::service::{self, TimerId};
-use crate::chan::core::{Chan, ReceiversGone};
-use crate::chan::{self, Receiver};
+use crate::chan::core::{Chan, TimerHook};
+use crate::chan::waiter::WakeHandle;
+use crate::chan::Receiver;
 
 struct TimerCore {
     chan: Arc<Chan<Instant>>,
@@ -22,7 +29,8 @@ struct TimerCore {
 }
 
 struct TState {
-    /// Bumped by every stop/reset; callbacks of older generations are void.
+    /// Bumped by every stop/reset and by a firing on look; service callbacks of older
+    /// generations are void.
     gen: u64,
     /// The scheduled service entry, if any.
     id: Option<TimerId>,
@@ -34,10 +42,38 @@ struct TState {
     period: Option<Duration>,
 }
 
-impl ReceiversGone for TimerCore {
+impl TimerHook for TimerCore {
     /// Nobody can receive the time any more: the timer is cancelled.
     fn receivers_gone(&self) {
         self.disarm();
+    }
+
+    /// Fires now if due: the service's pending entry is voided (cancelled, and its
+    /// generation bumped in case the service thread already took it), and a ticker is
+    /// re-armed for its next period.
+    fn run_if_expired(self: Arc<Self>) {
+        let mut st = self.state.lock();
+        let due = match st.next {
+            Some(at) if st.armed => at,
+            _ => return,
+        };
+        let now = Instant::now();
+        if due > now {
+            return;
+        }
+        if let Some(id) = st.id.take() {
+            service::cancel(id);
+        }
+        st.gen += 1;
+        let (next_at, wake) = self.fire_locked(&mut st, now);
+        if let Some(at) = next_at {
+            let target: Arc<dyn service::Target> = self.clone();
+            st.id = Some(service::schedule_target(at, target, st.gen));
+        }
+        drop(st);
+        if let Some(p) = wake {
+            p.waiter().wake();
+        }
     }
 }
 
@@ -48,9 +84,25 @@ impl service::Target for TimerCore {
         if st.gen != gen {
             return None;
         }
-        // A full buffer means the reader is behind: drop the tick, like Go. The receiver
-        // is woken after `state` is released: waking may drop the last receiver, whose
-        // hook locks `state`.
+        let (next_at, wake) = self.fire_locked(&mut st, now);
+        // The receiver is woken after `state` is released: waking may drop the last
+        // receiver, whose hook locks `state`.
+        drop(st);
+        if let Some(p) = wake {
+            p.waiter().wake();
+        }
+        next_at
+    }
+}
+
+impl TimerCore {
+    /// Sends `now` (a full buffer means the reader is behind: the tick is dropped, like
+    /// Go) and computes the next firing of a ticker. Returns it with the receiver to wake.
+    fn fire_locked(
+        &self,
+        st: &mut TState,
+        now: Instant,
+    ) -> (Option<Instant>, Option<WakeHandle<Instant>>) {
         let wake = {
             let mut inner = self.chan.lock();
             self.chan
@@ -84,30 +136,27 @@ impl service::Target for TimerCore {
                 next
             }
         };
-        drop(st);
-        if let Some(p) = wake {
-            p.waiter().wake();
-        }
-        next_at
+        (next_at, wake)
     }
 }
 
 impl TimerCore {
     /// A core whose channel cancels the timer when its last receiver is dropped.
     fn new() -> (Arc<TimerCore>, Receiver<Instant>) {
-        let (chan, rx) = chan::internal::<Instant>(1);
-        let core = Arc::new(TimerCore {
-            chan,
-            state: Mutex::new(TState {
-                gen: 0,
-                id: None,
-                armed: false,
-                next: None,
-                period: None,
-            }),
+        let core = Arc::new_cyclic(|weak: &Weak<TimerCore>| {
+            let hook: Weak<dyn TimerHook> = weak.clone();
+            TimerCore {
+                chan: Arc::new(Chan::new_timer(hook)),
+                state: Mutex::new(TState {
+                    gen: 0,
+                    id: None,
+                    armed: false,
+                    next: None,
+                    period: None,
+                }),
+            }
         });
-        let weak: Weak<TimerCore> = Arc::downgrade(&core);
-        core.chan.set_on_receivers_gone(weak);
+        let rx = Receiver::from_chan(core.chan.clone());
         (core, rx)
     }
 
@@ -167,8 +216,13 @@ impl Timer {
     /// t.c.recv().unwrap();
     /// ```
     pub fn new(d: Duration) -> Timer {
+        Timer::new_at(deadline(d))
+    }
+
+    /// A timer firing at `at` (`None`: never).
+    pub(crate) fn new_at(at: Option<Instant>) -> Timer {
         let (core, c) = TimerCore::new();
-        if let Some(at) = deadline(d) {
+        if let Some(at) = at {
             let mut st = core.state.lock();
             core.arm(&mut st, at, None);
         }
