@@ -1,9 +1,14 @@
 //! Helpers built on channels and contexts: [`WaitGroup`], [`ErrGroup`] /
-//! [`AsyncErrGroup`] (x/sync/errgroup) and the weighted [`Semaphore`]
-//! (x/sync/semaphore).
+//! [`AsyncErrGroup`] (x/sync/errgroup) and the weighted [`Semaphore`] (x/sync/semaphore).
+//!
+//! The error groups share one core (first error recorded once, context cancelled with a
+//! [`GroupCause`], running members counted, `set_limit` slots) and one set of method
+//! signatures; they differ in how a task runs: a thread ([`ErrGroup`]), a future polled by
+//! `wait` ([`AsyncErrGroup`]) or a tokio task (`TokioErrGroup`, feature `tokio`).
 
 mod async_group;
 mod err_group;
+mod first_error;
 mod semaphore;
 #[cfg(feature = "tokio")]
 mod tokio_group;
@@ -11,20 +16,8 @@ mod wait_group;
 
 pub use async_group::AsyncErrGroup;
 pub use err_group::ErrGroup;
+pub use first_error::GroupCause;
 pub use semaphore::Semaphore;
 #[cfg(feature = "tokio")]
 pub use tokio_group::TokioErrGroup;
 pub use wait_group::WaitGroup;
-
-/// The cause an error group gives its context: the first error, as text (the error
-/// itself is returned by `wait`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupCause(pub String);
-
-impl std::fmt::Display for GroupCause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for GroupCause {}
