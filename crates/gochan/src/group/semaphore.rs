@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 
 use parking_lot::Mutex;
 
@@ -20,6 +21,8 @@ use crate::context::{self, Context};
 /// assert!(!sem.try_acquire(2));
 /// sem.release(2);
 /// assert!(sem.try_acquire(3));
+/// # sem.release(3);
+/// ```
 /// ```
 pub struct Semaphore {
     size: i64,
@@ -47,6 +50,7 @@ impl Semaphore {
     ///
     /// # Panics
     /// If `n` is negative.
+    #[track_caller]
     pub fn new(n: i64) -> Semaphore {
         assert!(n >= 0, "semaphore: negative size {n}");
         Semaphore {
@@ -67,6 +71,11 @@ impl Semaphore {
     /// assert!(sem.try_acquire(1));
     /// assert!(!sem.try_acquire(1));
     /// ```
+    ///
+    /// # Panics
+    /// If `n` is negative.
+    #[track_caller]
+    #[must_use = "if try_acquire returns true the caller holds the weight and must release it"]
     pub fn try_acquire(&self, n: i64) -> bool {
         check_weight(n);
         let mut st = self.state.lock();
@@ -117,6 +126,10 @@ impl Semaphore {
     /// let (ctx, _c) = context::with_timeout(&context::background(), std::time::Duration::from_millis(5));
     /// assert_eq!(sem.acquire(&ctx, 1), Err(context::Error::DeadlineExceeded));
     /// ```
+    ///
+    /// # Panics
+    /// If `n` is negative.
+    #[track_caller]
     pub fn acquire(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
         check_weight(n);
         if let Some(e) = ctx.err() {
@@ -140,13 +153,25 @@ impl Semaphore {
     /// # Cancel safety
     /// Dropping the future withdraws the request (or returns units granted meanwhile).
     ///
+    /// # Panics
+    /// If `n` is negative (when called, not when polled).
+    ///
     /// ```
     /// let sem = gochan::group::Semaphore::new(2);
     /// let ctx = gochan::context::background();
     /// futures::executor::block_on(sem.acquire_async(&ctx, 2)).unwrap();
     /// ```
-    pub async fn acquire_async(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+    #[track_caller]
+    pub fn acquire_async<'s>(
+        &'s self,
+        ctx: &'s Context,
+        n: i64,
+    ) -> impl Future<Output = Result<(), context::Error>> + 's {
         check_weight(n);
+        self.acquire_checked_async(ctx, n)
+    }
+
+    async fn acquire_checked_async(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
         if let Some(e) = ctx.err() {
             return Err(e);
         }
@@ -194,16 +219,23 @@ impl Semaphore {
     /// assert!(sem.try_acquire(1));
     /// sem.release(1);
     /// ```
+    #[track_caller]
     pub fn release(&self, n: i64) {
         check_weight(n);
-        let mut st = self.state.lock();
-        st.cur -= n;
-        if st.cur < 0 {
-            st.cur += n;
-            drop(st);
+        if !self.release_checked(n) {
             panic!("semaphore: released more than held");
         }
+    }
+
+    /// Returns `n` units unless that is more than held (then changes nothing): `false`.
+    fn release_checked(&self, n: i64) -> bool {
+        let mut st = self.state.lock();
+        if st.cur < n {
+            return false;
+        }
+        st.cur -= n;
         self.notify(&mut st);
+        true
     }
 
     fn notify(&self, st: &mut State) {
@@ -219,6 +251,7 @@ impl Semaphore {
 }
 
 /// A negative weight would turn acquire into release: refuse it clearly.
+#[track_caller]
 fn check_weight(n: i64) {
     assert!(n >= 0, "semaphore: negative weight {n}");
 }

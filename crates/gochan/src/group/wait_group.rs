@@ -61,18 +61,25 @@ impl WaitGroup {
     /// wg.add(-2);
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn add<N: TryInto<i64>>(&self, delta: N) {
         let Ok(delta) = delta.try_into() else {
             panic!("sync: WaitGroup delta out of range");
         };
+        if let Err(msg) = self.try_add(delta) {
+            panic!("{msg}");
+        }
+    }
+
+    /// Adds `delta` unless the counter would overflow or go negative (then changes
+    /// nothing and says why).
+    fn try_add(&self, delta: i64) -> Result<(), &'static str> {
         let mut st = self.inner.lock();
         let Some(count) = st.count.checked_add(delta) else {
-            drop(st);
-            panic!("sync: WaitGroup counter overflow");
+            return Err("sync: WaitGroup counter overflow");
         };
         if count < 0 {
-            drop(st);
-            panic!("sync: negative WaitGroup counter");
+            return Err("sync: negative WaitGroup counter");
         }
         st.count = count;
         if count == 0 {
@@ -81,6 +88,7 @@ impl WaitGroup {
                 chan.close();
             }
         }
+        Ok(())
     }
 
     /// Decrements the counter by one.
@@ -94,6 +102,7 @@ impl WaitGroup {
     /// wg.done();
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn done(&self) {
         self.add(-1i64);
     }
