@@ -59,13 +59,19 @@ fn misuse_panics_point_at_the_caller() {
         let _ = sem.try_acquire(-1);
     });
     assert_here(got, line!() - 2);
+    let got = panic_location(|| drop(sem.try_acquire_permit(-1)));
+    assert_here(got, line!() - 1);
     let bg = gochan::context::background();
     let got = panic_location(|| {
         let _ = sem.acquire(&bg, -2);
     });
     assert_here(got, line!() - 2);
+    let got = panic_location(|| drop(sem.acquire_permit(&bg, -2)));
+    assert_here(got, line!() - 1);
     // The async forms check the weight when called, not when first polled.
     let got = panic_location(|| drop(sem.acquire_async(&bg, -3)));
+    assert_here(got, line!() - 1);
+    let got = panic_location(|| drop(sem.acquire_permit_async(&bg, -3)));
     assert_here(got, line!() - 1);
 
     let g = ErrGroup::<String>::new();

@@ -1,5 +1,6 @@
 //! Second-round group behaviour (issue 12): one first-error core behind every error
-//! group, `AsyncErrGroup` with `&self` methods and a cancel-safe `wait`.
+//! group, `AsyncErrGroup` with `&self` methods and a cancel-safe `wait`, and RAII
+//! semaphore permits.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,7 +9,8 @@ use std::task::{Context as TaskContext, Poll};
 use std::thread;
 use std::time::Duration;
 
-use gochan::group::{AsyncErrGroup, ErrGroup};
+use gochan::context;
+use gochan::group::{AsyncErrGroup, ErrGroup, Semaphore};
 
 /// Polls `fut` once with a waker that does nothing.
 fn poll_once<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
@@ -273,4 +275,71 @@ fn err_group_dropped_wait_async() {
     assert!(!waiter.is_finished(), "wait returned while the task runs");
     tx.send(()).unwrap();
     assert_eq!(waiter.join().unwrap(), Err("late".to_string()));
+}
+
+/// Permits release their weight on drop, also on unwind; `forget` keeps it held.
+#[test]
+fn permit_released_on_drop_and_unwind() {
+    let sem = Semaphore::new(3);
+    let bg = context::background();
+    let p = sem.acquire_permit(&bg, 2).unwrap();
+    assert_eq!((p.weight(), sem.held()), (2, 2));
+    assert!(sem.try_acquire_permit(2).is_none());
+    drop(p);
+    assert_eq!(sem.held(), 0);
+
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _p = sem.acquire_permit(&bg, 3).unwrap();
+        panic!("while holding the permit");
+    }));
+    assert!(r.is_err());
+    assert_eq!(sem.held(), 0, "the unwind released the permit");
+
+    sem.try_acquire_permit(1).unwrap().forget();
+    assert_eq!(sem.held(), 1);
+    sem.release(1);
+    assert_eq!(sem.held(), 0);
+}
+
+/// semaphore.TestWeightedAcquireCanceled with permits: a failed acquire holds nothing,
+/// and a permit granted later goes to the next waiter when dropped.
+#[test]
+fn permit_acquire_cancelled_holds_nothing() {
+    let sem = Arc::new(Semaphore::new(1));
+    let bg = context::background();
+    let held = sem.acquire_permit(&bg, 1).unwrap();
+    let (ctx, _c) = context::with_timeout(&bg, Duration::from_millis(10));
+    assert_eq!(
+        sem.acquire_permit(&ctx, 1).unwrap_err(),
+        context::Error::DeadlineExceeded
+    );
+    assert_eq!(sem.held(), 1);
+    let s2 = sem.clone();
+    let next = thread::spawn(move || {
+        let p = s2.acquire_permit(&context::background(), 1).unwrap();
+        p.weight()
+    });
+    thread::sleep(Duration::from_millis(10));
+    drop(held);
+    assert_eq!(next.join().unwrap(), 1);
+    assert_eq!(sem.held(), 0);
+}
+
+/// Async permits: granted in FIFO order; a dropped acquire future takes nothing.
+#[test]
+fn permit_async() {
+    let sem = Semaphore::new(2);
+    let bg = context::background();
+    let p = futures::executor::block_on(sem.acquire_permit_async(&bg, 2)).unwrap();
+    {
+        let mut waiting = Box::pin(sem.acquire_permit_async(&bg, 1));
+        assert!(poll_once(waiting.as_mut()).is_pending());
+    } // dropped while queued
+    let mut next = Box::pin(sem.acquire_permit_async(&bg, 2));
+    assert!(poll_once(next.as_mut()).is_pending());
+    drop(p);
+    let p2 = futures::executor::block_on(next).unwrap();
+    assert_eq!((p2.weight(), sem.held()), (2, 2));
+    drop(p2);
+    assert_eq!(sem.held(), 0);
 }

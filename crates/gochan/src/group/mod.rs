@@ -17,7 +17,7 @@ mod wait_group;
 pub use async_group::AsyncErrGroup;
 pub use err_group::ErrGroup;
 pub use first_error::GroupCause;
-pub use semaphore::Semaphore;
+pub use semaphore::{Permit, Semaphore};
 #[cfg(feature = "tokio")]
 pub use tokio_group::TokioErrGroup;
 pub use wait_group::WaitGroup;
