@@ -1,6 +1,6 @@
 //! Second-round group behaviour (issue 12): one first-error core behind every error
-//! group, `AsyncErrGroup` with `&self` methods and a cancel-safe `wait`, and RAII
-//! semaphore permits.
+//! group, `AsyncErrGroup` with `&self` methods and cancel-safe `wait`, `WaitGroup::go`
+//! (Go 1.25) and RAII semaphore permits.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use gochan::context;
-use gochan::group::{AsyncErrGroup, ErrGroup, Semaphore};
+use gochan::group::{AsyncErrGroup, ErrGroup, Semaphore, WaitGroup};
 
 /// Polls `fut` once with a waker that does nothing.
 fn poll_once<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
@@ -275,6 +275,38 @@ fn err_group_dropped_wait_async() {
     assert!(!waiter.is_finished(), "wait returned while the task runs");
     tx.send(()).unwrap();
     assert_eq!(waiter.join().unwrap(), Err("late".to_string()));
+}
+
+/// sync.TestWaitGroupGo (Go 1.25): `wg.Go(f)` counts `f` until it returns.
+#[test]
+fn wait_group_go() {
+    let wg = WaitGroup::new();
+    let i = Arc::new(AtomicUsize::new(0));
+    let i2 = i.clone();
+    wg.go(move || {
+        i2.fetch_add(1, Ordering::SeqCst);
+    });
+    wg.wait();
+    assert_eq!(i.load(Ordering::SeqCst), 1);
+    assert_eq!(wg.count(), 0);
+}
+
+/// `WaitGroup::go`: a panicking `f` still counts as done (Go's program would die instead;
+/// here `wait` must not hang).
+#[test]
+fn wait_group_go_panic_is_done() {
+    let wg = WaitGroup::new();
+    let (tx, rx) = gochan::bounded::<()>(0);
+    wg.go(move || {
+        let _ = rx.recv();
+        panic!("worker exploded");
+    });
+    wg.go(|| {});
+    assert!(wg.count() >= 1);
+    drop(tx);
+    let w = wg.clone();
+    within(10, move || w.wait()).expect("wait hung after a panic in wg.go");
+    assert_eq!(wg.count(), 0);
 }
 
 /// Permits release their weight on drop, also on unwind; `forget` keeps it held.

@@ -107,6 +107,40 @@ impl WaitGroup {
         self.add(-1i64);
     }
 
+    /// Runs `f` on a new thread as a member of the group: `add(1)` now, `done()` when `f`
+    /// returns or panics. Go 1.25's `wg.Go(f)`.
+    ///
+    /// A panic in `f` ends only its thread here (in Go it ends the program), so `done()`
+    /// is called on unwind too and `wait` does not hang; the panic is reported by the
+    /// panic hook as usual. To collect errors or re-raise panics, use
+    /// [`ErrGroup`](super::ErrGroup).
+    ///
+    /// # Panics
+    /// If the counter would overflow.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let wg = gochan::group::WaitGroup::new();
+    /// let sum = Arc::new(AtomicUsize::new(0));
+    /// for i in 1..=4 {
+    ///     let sum = sum.clone();
+    ///     wg.go(move || { sum.fetch_add(i, Ordering::SeqCst); });
+    /// }
+    /// wg.wait();
+    /// assert_eq!(sum.load(Ordering::SeqCst), 10);
+    /// ```
+    #[track_caller]
+    pub fn go<F: FnOnce() + Send + 'static>(&self, f: F) {
+        self.add(1i64);
+        // Made before the spawn: if the spawn fails, dropping the closure calls done().
+        let member = DoneOnDrop(self.clone());
+        std::thread::spawn(move || {
+            let _member = member;
+            f();
+        });
+    }
+
     /// The current counter.
     ///
     /// ```
@@ -163,6 +197,17 @@ impl WaitGroup {
         if let Some(rx) = self.zero_signal() {
             let _ = rx.recv_async().await;
         }
+    }
+}
+
+/// Calls `done()` when dropped, on return or unwind.
+struct DoneOnDrop(WaitGroup);
+
+impl Drop for DoneOnDrop {
+    fn drop(&mut self) {
+        // No panic here (it could be a second one, while unwinding, and abort): a count
+        // already brought to zero by an extra done() elsewhere is that caller's bug.
+        let _ = self.0.try_add(-1);
     }
 }
 
