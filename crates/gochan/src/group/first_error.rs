@@ -239,7 +239,6 @@ impl Drop for Member {
 }
 
 /// Runs `fut` to completion, catching a panic of any poll (the future is dropped then).
-#[cfg(feature = "tokio")]
 pub(super) async fn catch_unwind_future<F>(fut: F) -> std::thread::Result<F::Output>
 where
     F: std::future::Future,

@@ -1,5 +1,6 @@
 //! Helpers built on channels and contexts: [`WaitGroup`], [`ErrGroup`] /
-//! [`AsyncErrGroup`] (x/sync/errgroup) and the weighted [`Semaphore`] (x/sync/semaphore).
+//! [`AsyncErrGroup`] (x/sync/errgroup), the weighted [`Semaphore`] (x/sync/semaphore) and
+//! [`SingleFlight`] (x/sync/singleflight).
 //!
 //! The error groups share one core (first error recorded once, context cancelled with a
 //! [`GroupCause`], running members counted, `set_limit` slots) and one set of method
@@ -10,6 +11,7 @@ mod async_group;
 mod err_group;
 mod first_error;
 mod semaphore;
+mod single_flight;
 #[cfg(feature = "tokio")]
 mod tokio_group;
 mod wait_group;
@@ -18,6 +20,7 @@ pub use async_group::AsyncErrGroup;
 pub use err_group::ErrGroup;
 pub use first_error::GroupCause;
 pub use semaphore::{Permit, Semaphore};
+pub use single_flight::{FlightResult, SingleFlight};
 #[cfg(feature = "tokio")]
 pub use tokio_group::TokioErrGroup;
 pub use wait_group::WaitGroup;
