@@ -208,7 +208,7 @@ fn panic_is_reraised_by_wait() {
 /// AsyncErrGroup: first error wins, cancels the context; limit respected.
 #[test]
 fn async_group() {
-    let (mut g, ctx) = AsyncErrGroup::<String>::with_context(&context::background());
+    let (g, ctx) = AsyncErrGroup::<String>::with_context(&context::background());
     g.set_limit(2);
     let active = Arc::new(AtomicI64::new(0));
     for i in 0..10 {

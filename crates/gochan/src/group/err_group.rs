@@ -1,15 +1,11 @@
 //! [`ErrGroup`]: run tasks on threads, collect the first error, cancel the rest.
 //! `golang.org/x/sync/errgroup`.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
-use super::WaitGroup;
-use crate::chan::{self, Receiver, Sender};
-use crate::context::{self, CancelCauseFunc, CauseError, Context};
+use super::first_error::{FirstError, Member};
+use crate::context::Context;
 
 /// A group of threads working on subtasks of one task. The first error returned by a task
 /// is kept (later ones are dropped) and, for a group made by [`ErrGroup::with_context`],
@@ -20,6 +16,8 @@ use crate::context::{self, CancelCauseFunc, CauseError, Context};
 /// `std::thread::scope`).
 ///
 /// Cloning gives another handle to the same group (for tasks that start more tasks).
+/// [`AsyncErrGroup`](super::AsyncErrGroup) and `TokioErrGroup` share this behaviour and
+/// these method signatures.
 ///
 /// ```
 /// use gochan::{context, group::ErrGroup};
@@ -31,21 +29,7 @@ use crate::context::{self, CancelCauseFunc, CauseError, Context};
 /// assert_eq!(context::cause(&ctx).unwrap().to_string(), "f1 failed");
 /// ```
 pub struct ErrGroup<E> {
-    shared: Arc<Shared<E>>,
-}
-
-struct Shared<E> {
-    wg: WaitGroup,
-    first: Mutex<First<E>>,
-    /// Token bucket of `set_limit`: a send takes a slot, a receive frees it.
-    sem: Mutex<Option<(Sender<()>, Receiver<()>)>>,
-    cancel: Option<CancelCauseFunc>,
-    to_cause: Option<fn(&E) -> CauseError>,
-}
-
-struct First<E> {
-    err: Option<E>,
-    panic: Option<Box<dyn Any + Send>>,
+    core: Arc<FirstError<E>>,
 }
 
 impl<E: Send + 'static> ErrGroup<E> {
@@ -57,21 +41,8 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// assert!(g.wait().is_ok());
     /// ```
     pub fn new() -> ErrGroup<E> {
-        ErrGroup::build(None, None)
-    }
-
-    fn build(cancel: Option<CancelCauseFunc>, to_cause: Option<fn(&E) -> CauseError>) -> Self {
         ErrGroup {
-            shared: Arc::new(Shared {
-                wg: WaitGroup::new(),
-                first: Mutex::new(First {
-                    err: None,
-                    panic: None,
-                }),
-                sem: Mutex::new(None),
-                cancel,
-                to_cause,
-            }),
+            core: Arc::new(FirstError::new()),
         }
     }
 
@@ -88,20 +59,24 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// ```
     pub fn with_context(parent: &Context) -> (ErrGroup<E>, Context)
     where
-        E: std::fmt::Display,
+        E: fmt::Display,
     {
-        let (ctx, cancel) = context::with_cancel_cause(parent);
-        let to_cause: fn(&E) -> CauseError = |e| Arc::new(super::GroupCause(e.to_string()));
-        (ErrGroup::build(Some(cancel), Some(to_cause)), ctx)
+        let (core, ctx) = FirstError::with_context(parent);
+        (
+            ErrGroup {
+                core: Arc::new(core),
+            },
+            ctx,
+        )
     }
 
-    /// Limits the number of tasks running at once to `n`; a negative `n` removes the
-    /// limit. While the limit is reached, [`ErrGroup::go`] blocks and
+    /// Limits the number of tasks running at once to `n`; a negative `n` (or one beyond
+    /// `isize`) removes the limit. While the limit is reached, [`ErrGroup::go`] blocks and
     /// [`ErrGroup::try_go`] returns `false`.
     ///
     /// # Panics
-    /// If tasks are running (Go: "errgroup: modify limit while N goroutines in the group
-    /// are still active").
+    /// If tasks admitted under the current limit are still running (Go: "errgroup: modify
+    /// limit while N goroutines in the group are still active").
     ///
     /// ```
     /// let g = gochan::group::ErrGroup::<String>::new();
@@ -109,18 +84,9 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// g.go(|| Ok(()));
     /// g.wait().unwrap();
     /// ```
+    #[track_caller]
     pub fn set_limit<N: TryInto<isize>>(&self, n: N) {
-        let n: isize = n.try_into().unwrap_or(-1);
-        let mut sem = self.shared.sem.lock();
-        if let Some((tx, _)) = sem.as_ref() {
-            if !tx.is_empty() {
-                panic!(
-                    "errgroup: modify limit while {} goroutines in the group are still active",
-                    tx.len()
-                );
-            }
-        }
-        *sem = usize::try_from(n).ok().map(chan::bounded::<()>);
+        self.core.set_limit(n.try_into().unwrap_or(-1));
     }
 
     /// Runs `f` on a new thread, first waiting for a slot if a limit is set.
@@ -134,13 +100,9 @@ impl<E: Send + 'static> ErrGroup<E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
     {
-        let slot = self.shared.sem.lock().clone();
-        if let Some((tx, rx)) = slot {
-            let _ = tx.send(());
-            self.spawn(f, Some(rx));
-        } else {
-            self.spawn(f, None);
-        }
+        let mut member = self.core.join();
+        member.take_slot();
+        self.spawn(f, member);
     }
 
     /// Runs `f` on a new thread only if the limit allows it now; returns whether it did.
@@ -150,40 +112,30 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// g.set_limit(0);
     /// assert!(!g.try_go(|| Ok(())));
     /// ```
+    #[must_use = "when try_go returns false the task was not started"]
     pub fn try_go<F>(&self, f: F) -> bool
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
     {
-        let slot = self.shared.sem.lock().clone();
-        match slot {
-            Some((tx, rx)) => {
-                if tx.try_send(()).is_err() {
-                    return false;
-                }
-                self.spawn(f, Some(rx));
-            }
-            None => self.spawn(f, None),
+        let mut member = self.core.join();
+        if !member.try_take_slot() {
+            return false;
         }
+        self.spawn(f, member);
         true
     }
 
-    fn spawn<F>(&self, f: F, slot: Option<Receiver<()>>)
+    fn spawn<F>(&self, f: F, member: Member)
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
     {
-        self.shared.wg.add(1);
-        let shared = self.shared.clone();
+        let core = self.core.clone();
+        // If the spawn itself fails, the closure (and the member in it) is dropped: the
+        // member is done and its slot given back, so `wait` does not hang.
         std::thread::spawn(move || {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => shared.fail(e),
-                Err(payload) => shared.panicked(payload),
-            }
-            if let Some(rx) = slot {
-                let _ = rx.try_recv();
-            }
-            shared.wg.done();
+            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            core.record(ended);
+            drop(member);
         });
     }
 
@@ -197,11 +149,14 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// assert!(g.wait().is_ok()); // an empty group
     /// ```
     pub fn wait(&self) -> Result<(), E> {
-        self.shared.wg.wait();
-        self.finish()
+        self.core.members().wait();
+        self.core.finish()
     }
 
     /// [`ErrGroup::wait`] from async code (the tasks still run on their threads).
+    ///
+    /// # Cancel safety
+    /// Dropping the future has no effect on the group.
     ///
     /// ```
     /// let g = gochan::group::ErrGroup::<()>::new();
@@ -209,56 +164,15 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// assert!(futures::executor::block_on(g.wait_async()).is_ok());
     /// ```
     pub async fn wait_async(&self) -> Result<(), E> {
-        self.shared.wg.wait_async().await;
-        self.finish()
-    }
-
-    fn finish(&self) -> Result<(), E> {
-        let mut first = self.shared.first.lock();
-        let err = first.err.take();
-        let panic = first.panic.take();
-        drop(first);
-        if let Some(c) = &self.shared.cancel {
-            match (&err, self.shared.to_cause) {
-                (Some(e), Some(to_cause)) => c.cancel_shared(to_cause(e)),
-                _ => c.cancel_without_cause(),
-            }
-        }
-        if let Some(p) = panic {
-            std::panic::resume_unwind(p);
-        }
-        err.map_or(Ok(()), Err)
-    }
-}
-
-impl<E> Shared<E> {
-    fn fail(&self, e: E) {
-        let mut first = self.first.lock();
-        if first.err.is_some() || first.panic.is_some() {
-            return;
-        }
-        if let (Some(c), Some(to_cause)) = (&self.cancel, self.to_cause) {
-            c.cancel_shared(to_cause(&e));
-        }
-        first.err = Some(e);
-    }
-
-    fn panicked(&self, payload: Box<dyn Any + Send>) {
-        let mut first = self.first.lock();
-        if first.panic.is_none() {
-            first.panic = Some(payload);
-        }
-        drop(first);
-        if let Some(c) = &self.cancel {
-            c.cancel("errgroup: a task panicked");
-        }
+        self.core.members().wait_async().await;
+        self.core.finish()
     }
 }
 
 impl<E> Clone for ErrGroup<E> {
     fn clone(&self) -> Self {
         ErrGroup {
-            shared: self.shared.clone(),
+            core: self.core.clone(),
         }
     }
 }
@@ -272,7 +186,7 @@ impl<E: Send + 'static> Default for ErrGroup<E> {
 impl<E> fmt::Debug for ErrGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ErrGroup")
-            .field("running", &self.shared.wg.count())
+            .field("running", &self.core.members().count())
             .finish()
     }
 }

@@ -1,30 +1,26 @@
 //! Helpers built on channels and contexts: [`WaitGroup`], [`ErrGroup`] /
-//! [`AsyncErrGroup`] (x/sync/errgroup) and the weighted [`Semaphore`]
-//! (x/sync/semaphore).
+//! [`AsyncErrGroup`] (x/sync/errgroup), the weighted [`Semaphore`] (x/sync/semaphore) and
+//! [`SingleFlight`] (x/sync/singleflight).
+//!
+//! The error groups share one core (first error recorded once, context cancelled with a
+//! [`GroupCause`], running members counted, `set_limit` slots) and one set of method
+//! signatures; they differ in how a task runs: a thread ([`ErrGroup`]), a future polled by
+//! `wait` ([`AsyncErrGroup`]) or a tokio task (`TokioErrGroup`, feature `tokio`).
 
 mod async_group;
 mod err_group;
+mod first_error;
 mod semaphore;
+mod single_flight;
 #[cfg(feature = "tokio")]
 mod tokio_group;
 mod wait_group;
 
 pub use async_group::AsyncErrGroup;
 pub use err_group::ErrGroup;
-pub use semaphore::Semaphore;
+pub use first_error::GroupCause;
+pub use semaphore::{Permit, Semaphore};
+pub use single_flight::{FlightResult, SingleFlight};
 #[cfg(feature = "tokio")]
 pub use tokio_group::TokioErrGroup;
 pub use wait_group::WaitGroup;
-
-/// The cause an error group gives its context: the first error, as text (the error
-/// itself is returned by `wait`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupCause(pub String);
-
-impl std::fmt::Display for GroupCause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for GroupCause {}

@@ -1,8 +1,9 @@
 //! [`Semaphore`]: a weighted semaphore with FIFO fairness.
-//! `golang.org/x/sync/semaphore`.
+//! `golang.org/x/sync/semaphore`, plus RAII [`Permit`]s.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 
 use parking_lot::Mutex;
 
@@ -20,6 +21,20 @@ use crate::context::{self, Context};
 /// assert!(!sem.try_acquire(2));
 /// sem.release(2);
 /// assert!(sem.try_acquire(3));
+/// # sem.release(3);
+/// ```
+///
+/// Beside Go's `acquire`/`release` pairs, the `*_permit` methods return a [`Permit`]
+/// that releases its weight when dropped (so an early return or a panic cannot leak it):
+///
+/// ```
+/// use gochan::{context, group::Semaphore};
+/// let sem = Semaphore::new(2);
+/// {
+///     let _p = sem.acquire_permit(&context::background(), 2).unwrap();
+///     assert!(sem.try_acquire_permit(1).is_none());
+/// } // released here
+/// assert_eq!(sem.held(), 0);
 /// ```
 pub struct Semaphore {
     size: i64,
@@ -47,6 +62,7 @@ impl Semaphore {
     ///
     /// # Panics
     /// If `n` is negative.
+    #[track_caller]
     pub fn new(n: i64) -> Semaphore {
         assert!(n >= 0, "semaphore: negative size {n}");
         Semaphore {
@@ -67,6 +83,11 @@ impl Semaphore {
     /// assert!(sem.try_acquire(1));
     /// assert!(!sem.try_acquire(1));
     /// ```
+    ///
+    /// # Panics
+    /// If `n` is negative.
+    #[track_caller]
+    #[must_use = "if try_acquire returns true the caller holds the weight and must release it"]
     pub fn try_acquire(&self, n: i64) -> bool {
         check_weight(n);
         let mut st = self.state.lock();
@@ -117,6 +138,10 @@ impl Semaphore {
     /// let (ctx, _c) = context::with_timeout(&context::background(), std::time::Duration::from_millis(5));
     /// assert_eq!(sem.acquire(&ctx, 1), Err(context::Error::DeadlineExceeded));
     /// ```
+    ///
+    /// # Panics
+    /// If `n` is negative.
+    #[track_caller]
     pub fn acquire(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
         check_weight(n);
         if let Some(e) = ctx.err() {
@@ -140,13 +165,25 @@ impl Semaphore {
     /// # Cancel safety
     /// Dropping the future withdraws the request (or returns units granted meanwhile).
     ///
+    /// # Panics
+    /// If `n` is negative (when called, not when polled).
+    ///
     /// ```
     /// let sem = gochan::group::Semaphore::new(2);
     /// let ctx = gochan::context::background();
     /// futures::executor::block_on(sem.acquire_async(&ctx, 2)).unwrap();
     /// ```
-    pub async fn acquire_async(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
+    #[track_caller]
+    pub fn acquire_async<'s>(
+        &'s self,
+        ctx: &'s Context,
+        n: i64,
+    ) -> impl Future<Output = Result<(), context::Error>> + 's {
         check_weight(n);
+        self.acquire_checked_async(ctx, n)
+    }
+
+    async fn acquire_checked_async(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
         if let Some(e) = ctx.err() {
             return Err(e);
         }
@@ -194,16 +231,23 @@ impl Semaphore {
     /// assert!(sem.try_acquire(1));
     /// sem.release(1);
     /// ```
+    #[track_caller]
     pub fn release(&self, n: i64) {
         check_weight(n);
-        let mut st = self.state.lock();
-        st.cur -= n;
-        if st.cur < 0 {
-            st.cur += n;
-            drop(st);
+        if !self.release_checked(n) {
             panic!("semaphore: released more than held");
         }
+    }
+
+    /// Returns `n` units unless that is more than held (then changes nothing): `false`.
+    fn release_checked(&self, n: i64) -> bool {
+        let mut st = self.state.lock();
+        if st.cur < n {
+            return false;
+        }
+        st.cur -= n;
         self.notify(&mut st);
+        true
     }
 
     fn notify(&self, st: &mut State) {
@@ -219,6 +263,7 @@ impl Semaphore {
 }
 
 /// A negative weight would turn acquire into release: refuse it clearly.
+#[track_caller]
 fn check_weight(n: i64) {
     assert!(n >= 0, "semaphore: negative weight {n}");
 }
@@ -260,5 +305,138 @@ impl Semaphore {
     /// ```
     pub fn held(&self) -> i64 {
         self.state.lock().cur
+    }
+}
+
+/// RAII forms of acquire: a [`Permit`] gives its weight back when dropped.
+impl Semaphore {
+    /// [`Semaphore::acquire`], returning a [`Permit`] that releases the weight on drop.
+    ///
+    /// # Panics
+    /// If `n` is negative.
+    ///
+    /// ```
+    /// use gochan::{context, group::Semaphore};
+    /// let sem = Semaphore::new(3);
+    /// let p = sem.acquire_permit(&context::background(), 2).unwrap();
+    /// assert_eq!((p.weight(), sem.held()), (2, 2));
+    /// drop(p);
+    /// assert_eq!(sem.held(), 0);
+    /// ```
+    #[track_caller]
+    pub fn acquire_permit(&self, ctx: &Context, n: i64) -> Result<Permit<'_>, context::Error> {
+        self.acquire(ctx, n)?;
+        Ok(Permit { sem: self, n })
+    }
+
+    /// [`Semaphore::try_acquire`], returning a [`Permit`] when it succeeds.
+    ///
+    /// # Panics
+    /// If `n` is negative.
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(1);
+    /// let p = sem.try_acquire_permit(1).unwrap();
+    /// assert!(sem.try_acquire_permit(1).is_none());
+    /// drop(p);
+    /// assert!(sem.try_acquire_permit(1).is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_acquire_permit(&self, n: i64) -> Option<Permit<'_>> {
+        // Not `then_some`: it would build (and drop, releasing) a permit on failure too.
+        if self.try_acquire(n) {
+            Some(Permit { sem: self, n })
+        } else {
+            None
+        }
+    }
+
+    /// [`Semaphore::acquire_async`], returning a [`Permit`].
+    ///
+    /// # Cancel safety
+    /// As [`Semaphore::acquire_async`]: a dropped future holds nothing.
+    ///
+    /// # Panics
+    /// If `n` is negative (when called, not when polled).
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(2);
+    /// let ctx = gochan::context::background();
+    /// let p = futures::executor::block_on(sem.acquire_permit_async(&ctx, 2)).unwrap();
+    /// assert_eq!(sem.held(), 2);
+    /// drop(p);
+    /// assert_eq!(sem.held(), 0);
+    /// ```
+    #[track_caller]
+    pub fn acquire_permit_async<'s>(
+        &'s self,
+        ctx: &'s Context,
+        n: i64,
+    ) -> impl Future<Output = Result<Permit<'s>, context::Error>> + 's {
+        let acquire = self.acquire_async(ctx, n);
+        async move {
+            acquire.await?;
+            Ok(Permit { sem: self, n })
+        }
+    }
+}
+
+/// Weight held on a [`Semaphore`], given back when the permit is dropped (also on
+/// unwind). [`Permit::forget`] keeps the weight held, for a later
+/// [`Semaphore::release`]. Dropping a permit whose weight was already released by hand
+/// panics like [`Semaphore::release`] (unless the thread is already panicking).
+///
+/// ```
+/// use gochan::{context, group::Semaphore};
+/// let sem = Semaphore::new(4);
+/// let p = sem.acquire_permit(&context::background(), 3).unwrap();
+/// p.forget();
+/// assert_eq!(sem.held(), 3);
+/// sem.release(3); // Go style from here on
+/// ```
+#[must_use = "dropping a Permit releases its weight at once"]
+pub struct Permit<'a> {
+    sem: &'a Semaphore,
+    n: i64,
+}
+
+impl Permit<'_> {
+    /// The weight this permit holds.
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(5);
+    /// assert_eq!(sem.try_acquire_permit(4).unwrap().weight(), 4);
+    /// ```
+    pub fn weight(&self) -> i64 {
+        self.n
+    }
+
+    /// Keeps the weight held without releasing it; release it later with
+    /// [`Semaphore::release`].
+    ///
+    /// ```
+    /// let sem = gochan::group::Semaphore::new(1);
+    /// sem.try_acquire_permit(1).unwrap().forget();
+    /// assert_eq!(sem.held(), 1);
+    /// sem.release(1);
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        // If the weight was released by hand meanwhile (a bug), panic like `release`,
+        // unless already unwinding (a second panic would abort).
+        if !self.sem.release_checked(self.n) && !std::thread::panicking() {
+            panic!("semaphore: released more than held (a Permit dropped after a manual release)");
+        }
+    }
+}
+
+impl fmt::Debug for Permit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").field("weight", &self.n).finish()
     }
 }

@@ -4,17 +4,21 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-use tokio::task::JoinHandle;
-
-use super::{GroupCause, Semaphore};
-use crate::context::{self, CancelCauseFunc, CauseError, Context};
+use super::first_error::{catch_unwind_future, FirstError, Member};
+use crate::context::Context;
 
 /// An error group whose tasks run on the tokio runtime (`tokio::spawn`), so they make
 /// progress in parallel on the runtime's workers without `wait` polling them. Semantics
-/// as [`ErrGroup`](super::ErrGroup): first error wins and cancels the context (cause: a
-/// [`GroupCause`] with its text), `wait` cancels it too, and a panicking task's panic is
-/// re-raised by `wait` after the others finished.
+/// and signatures as [`ErrGroup`](super::ErrGroup): first error wins and cancels the
+/// context (cause: a [`GroupCause`](super::GroupCause) with its text), `wait` cancels it
+/// too, and a panicking task's panic is re-raised by `wait` after the others finished.
+///
+/// Every task is counted until it ends, however it ends (returns, panics, or is dropped
+/// by a runtime shutting down): its slot under [`set_limit`](TokioErrGroup::set_limit) is
+/// given back and `wait` is not left hanging. A `wait` future dropped midway changes
+/// nothing: a later `wait` still waits for every task.
+///
+/// Cloning gives another handle to the same group (for tasks that start more tasks).
 ///
 /// ```
 /// use gochan::{context, group::TokioErrGroup};
@@ -27,11 +31,7 @@ use crate::context::{self, CancelCauseFunc, CauseError, Context};
 /// # });
 /// ```
 pub struct TokioErrGroup<E> {
-    handles: Mutex<Vec<JoinHandle<()>>>,
-    first: Arc<Mutex<Option<E>>>,
-    cancel: Option<Arc<CancelCauseFunc>>,
-    to_cause: Option<fn(&E) -> CauseError>,
-    limit: Mutex<Option<Arc<Semaphore>>>,
+    core: Arc<FirstError<E>>,
 }
 
 impl<E: Send + 'static> TokioErrGroup<E> {
@@ -46,11 +46,7 @@ impl<E: Send + 'static> TokioErrGroup<E> {
     /// ```
     pub fn new() -> Self {
         TokioErrGroup {
-            handles: Mutex::new(Vec::new()),
-            first: Arc::new(Mutex::new(None)),
-            cancel: None,
-            to_cause: None,
-            limit: Mutex::new(None),
+            core: Arc::new(FirstError::new()),
         }
     }
 
@@ -68,15 +64,21 @@ impl<E: Send + 'static> TokioErrGroup<E> {
     where
         E: fmt::Display,
     {
-        let (ctx, cancel) = context::with_cancel_cause(parent);
-        let mut g = TokioErrGroup::new();
-        g.cancel = Some(Arc::new(cancel));
-        g.to_cause = Some(|e: &E| Arc::new(GroupCause(e.to_string())));
-        (g, ctx)
+        let (core, ctx) = FirstError::with_context(parent);
+        (
+            TokioErrGroup {
+                core: Arc::new(core),
+            },
+            ctx,
+        )
     }
 
-    /// At most `n` tasks run their future at once (the others wait for a slot inside
-    /// their task); a negative `n` removes the limit.
+    /// At most `n` tasks run their future at once (the others are spawned but wait for a
+    /// slot inside their task, in FIFO order); a negative `n` removes the limit.
+    ///
+    /// # Panics
+    /// If tasks admitted under the current limit have not finished yet (as
+    /// [`ErrGroup::set_limit`](super::ErrGroup::set_limit)).
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -86,9 +88,9 @@ impl<E: Send + 'static> TokioErrGroup<E> {
     /// g.wait().await.unwrap();
     /// # });
     /// ```
-    pub fn set_limit<N: TryInto<i64>>(&self, n: N) {
-        let n: i64 = n.try_into().unwrap_or(-1);
-        *self.limit.lock() = (n >= 0).then(|| Arc::new(Semaphore::new(n)));
+    #[track_caller]
+    pub fn set_limit<N: TryInto<isize>>(&self, n: N) {
+        self.core.set_limit(n.try_into().unwrap_or(-1));
     }
 
     /// Spawns `fut` on the current tokio runtime.
@@ -103,40 +105,66 @@ impl<E: Send + 'static> TokioErrGroup<E> {
     /// assert_eq!(g.wait().await, Err(3));
     /// # });
     /// ```
+    #[track_caller]
     pub fn go<F>(&self, fut: F)
     where
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
-        let first = self.first.clone();
-        let cancel = self.cancel.clone();
-        let to_cause = self.to_cause;
-        let limit = self.limit.lock().clone();
-        let handle = tokio::spawn(async move {
-            let bg = context::background();
-            if let Some(sem) = &limit {
-                let _ = sem.acquire_async(&bg, 1).await;
-            }
-            let r = fut.await;
-            if let Some(sem) = &limit {
-                sem.release(1);
-            }
-            if let Err(e) = r {
-                let mut first = first.lock();
-                if first.is_none() {
-                    if let (Some(c), Some(to_cause)) = (&cancel, to_cause) {
-                        c.cancel_shared(to_cause(&e));
-                    }
-                    *first = Some(e);
-                }
-            }
+        let member = self.core.join();
+        self.spawn(fut, member);
+    }
+
+    /// Spawns `fut` only if the limit has a free slot now; returns whether it did.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (as `tokio::spawn`).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let g = gochan::group::TokioErrGroup::<()>::new();
+    /// g.set_limit(0);
+    /// assert!(!g.try_go(async { Ok(()) }));
+    /// # });
+    /// ```
+    #[track_caller]
+    #[must_use = "when try_go returns false the task was not started"]
+    pub fn try_go<F>(&self, fut: F) -> bool
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let mut member = self.core.join();
+        if !member.try_take_slot() {
+            return false;
+        }
+        self.spawn(fut, member);
+        true
+    }
+
+    #[track_caller]
+    fn spawn<F>(&self, fut: F, member: Member)
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let core = self.core.clone();
+        // The member guard lives in the task: it is dropped when the task ends in any
+        // way (even if tokio drops the task unpolled), giving the slot back.
+        tokio::spawn(async move {
+            let mut member = member;
+            member.take_slot_async().await;
+            let ended = catch_unwind_future(fut).await;
+            core.record(ended);
+            drop(member);
         });
-        self.handles.lock().push(handle);
     }
 
     /// Waits for every task; cancels the context; returns the first error.
     ///
     /// # Panics
     /// Re-raises the first task panic after all tasks finished.
+    ///
+    /// # Cancel safety
+    /// Dropping the future has no effect on the group: the next `wait` waits for every
+    /// task still running and returns the first error.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -145,33 +173,16 @@ impl<E: Send + 'static> TokioErrGroup<E> {
     /// # });
     /// ```
     pub async fn wait(&self) -> Result<(), E> {
-        let mut panic = None;
-        loop {
-            let batch: Vec<_> = std::mem::take(&mut *self.handles.lock());
-            if batch.is_empty() {
-                break;
-            }
-            for h in batch {
-                if let Err(e) = h.await {
-                    if e.is_panic() && panic.is_none() {
-                        if let Some(c) = &self.cancel {
-                            c.cancel("errgroup: a task panicked");
-                        }
-                        panic = Some(e.into_panic());
-                    }
-                }
-            }
+        self.core.members().wait_async().await;
+        self.core.finish()
+    }
+}
+
+impl<E> Clone for TokioErrGroup<E> {
+    fn clone(&self) -> Self {
+        TokioErrGroup {
+            core: self.core.clone(),
         }
-        let err = self.first.lock().take();
-        if let Some(c) = &self.cancel {
-            if err.is_none() {
-                c.cancel_without_cause();
-            }
-        }
-        if let Some(p) = panic {
-            std::panic::resume_unwind(p);
-        }
-        err.map_or(Ok(()), Err)
     }
 }
 
@@ -184,7 +195,7 @@ impl<E: Send + 'static> Default for TokioErrGroup<E> {
 impl<E> fmt::Debug for TokioErrGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokioErrGroup")
-            .field("tasks", &self.handles.lock().len())
+            .field("running", &self.core.members().count())
             .finish()
     }
 }

@@ -61,18 +61,25 @@ impl WaitGroup {
     /// wg.add(-2);
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn add<N: TryInto<i64>>(&self, delta: N) {
         let Ok(delta) = delta.try_into() else {
             panic!("sync: WaitGroup delta out of range");
         };
+        if let Err(msg) = self.try_add(delta) {
+            panic!("{msg}");
+        }
+    }
+
+    /// Adds `delta` unless the counter would overflow or go negative (then changes
+    /// nothing and says why).
+    fn try_add(&self, delta: i64) -> Result<(), &'static str> {
         let mut st = self.inner.lock();
         let Some(count) = st.count.checked_add(delta) else {
-            drop(st);
-            panic!("sync: WaitGroup counter overflow");
+            return Err("sync: WaitGroup counter overflow");
         };
         if count < 0 {
-            drop(st);
-            panic!("sync: negative WaitGroup counter");
+            return Err("sync: negative WaitGroup counter");
         }
         st.count = count;
         if count == 0 {
@@ -81,6 +88,7 @@ impl WaitGroup {
                 chan.close();
             }
         }
+        Ok(())
     }
 
     /// Decrements the counter by one.
@@ -94,8 +102,43 @@ impl WaitGroup {
     /// wg.done();
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn done(&self) {
         self.add(-1i64);
+    }
+
+    /// Runs `f` on a new thread as a member of the group: `add(1)` now, `done()` when `f`
+    /// returns or panics. Go 1.25's `wg.Go(f)`.
+    ///
+    /// A panic in `f` ends only its thread here (in Go it ends the program), so `done()`
+    /// is called on unwind too and `wait` does not hang; the panic is reported by the
+    /// panic hook as usual. To collect errors or re-raise panics, use
+    /// [`ErrGroup`](super::ErrGroup).
+    ///
+    /// # Panics
+    /// If the counter would overflow.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let wg = gochan::group::WaitGroup::new();
+    /// let sum = Arc::new(AtomicUsize::new(0));
+    /// for i in 1..=4 {
+    ///     let sum = sum.clone();
+    ///     wg.go(move || { sum.fetch_add(i, Ordering::SeqCst); });
+    /// }
+    /// wg.wait();
+    /// assert_eq!(sum.load(Ordering::SeqCst), 10);
+    /// ```
+    #[track_caller]
+    pub fn go<F: FnOnce() + Send + 'static>(&self, f: F) {
+        self.add(1i64);
+        // Made before the spawn: if the spawn fails, dropping the closure calls done().
+        let member = DoneOnDrop(self.clone());
+        std::thread::spawn(move || {
+            let _member = member;
+            f();
+        });
     }
 
     /// The current counter.
@@ -154,6 +197,17 @@ impl WaitGroup {
         if let Some(rx) = self.zero_signal() {
             let _ = rx.recv_async().await;
         }
+    }
+}
+
+/// Calls `done()` when dropped, on return or unwind.
+struct DoneOnDrop(WaitGroup);
+
+impl Drop for DoneOnDrop {
+    fn drop(&mut self) {
+        // No panic here (it could be a second one, while unwinding, and abort): a count
+        // already brought to zero by an extra done() elsewhere is that caller's bug.
+        let _ = self.0.try_add(-1);
     }
 }
 
