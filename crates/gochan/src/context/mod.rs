@@ -219,6 +219,7 @@ fn deadline_node(parent: &Context, at: Instant, cause: Option<Cause>) -> (Contex
 /// assert_eq!(child.value::<RequestId>(), Some(&RequestId(7)));
 /// assert_eq!(child.value::<String>(), None);
 /// ```
+#[must_use = "with_value returns a new context; the parent is unchanged"]
 pub fn with_value<T: Send + Sync + 'static>(parent: &Context, value: T) -> Context {
     Context {
         node: Arc::new(Node {
@@ -242,6 +243,7 @@ pub fn with_value<T: Send + Sync + 'static>(parent: &Context, value: T) -> Conte
 /// assert!(detached.err().is_none());
 /// assert_eq!(detached.value::<u8>(), Some(&5));
 /// ```
+#[must_use = "without_cancel returns a new context; the parent is unchanged"]
 pub fn without_cancel(parent: &Context) -> Context {
     Context {
         node: Arc::new(Node {
