@@ -43,7 +43,7 @@
 //! also stop when a context ends, and a stage that panics passes the panic on to the
 //! consumer instead of closing its output as if it were done (here, a panicking `sq`
 //! thread would just close `out`, and `main` could not tell). The post's bounded
-//! parallelism is `pipeline::map_parallel`.
+//! parallelism is `pipeline::map_parallel`; async code uses `pipeline::stream`.
 
 use std::thread;
 

@@ -1,5 +1,5 @@
 //! Pipeline helpers, round two (issue 12, item 9): panics reach the consumer, `first`
-//! with no queries, bounded parallelism.
+//! with no queries, bounded parallelism, and the `Stream` forms.
 //!
 //! The pipelines mirror the Go blog post "Go Concurrency Patterns: Pipelines and
 //! cancellation" (`gen`, `sq`, `merge`, and "Bounded parallelism": a fixed number of
@@ -14,8 +14,9 @@ use std::thread;
 use std::time::Duration;
 
 use futures::executor::block_on;
+use futures::StreamExt;
 use gochan::context::{self, Error};
-use gochan::pipeline::{self, FirstError};
+use gochan::pipeline::{self, stream, FirstError};
 
 /// A payload type no other panic has, to show the consumer gets the original payload.
 #[derive(Debug, PartialEq)]
@@ -211,4 +212,167 @@ fn first_reraises_a_panicking_query() {
         );
     });
     assert_eq!(boom_of(p), Some(Boom(9)));
+}
+
+// ---- Stream forms (runtime-agnostic: driven by futures' block_on, no tokio) ----
+
+#[test]
+fn stream_gen_sq_sq() {
+    let ctx = context::background();
+    let sq = |n: i64| n * n;
+    let out = stream::map(
+        &ctx,
+        stream::map(&ctx, stream::generate(&ctx, [2, 3]), sq),
+        sq,
+    );
+    assert_eq!(block_on(out.collect::<Vec<_>>()), [16, 81]);
+}
+
+/// A stream stage's panic unwinds into the consumer's poll, after the items before it.
+#[test]
+fn stream_map_panic_reaches_the_consumer() {
+    let ctx = context::background();
+    let mut out = stream::map(&ctx, stream::generate(&ctx, 1..=5), |n: i32| {
+        if n == 3 {
+            panic::panic_any(Boom(3));
+        }
+        n
+    });
+    let (got, p) = drain(|got| {
+        block_on(async {
+            while let Some(v) = out.next().await {
+                got.push(v);
+            }
+        })
+    });
+    assert_eq!(got, [1, 2]);
+    assert_eq!(boom_of(p), Some(Boom(3)));
+}
+
+/// A thread stage consumed as a stream re-raises its panic at the stream's end.
+#[test]
+fn stage_stream_reraises() {
+    let ctx = context::background();
+    let staged = pipeline::map(&ctx, pipeline::generate(&ctx, [1, 2]), |n: i32| {
+        if n == 2 {
+            panic::panic_any(Boom(2));
+        }
+        n
+    });
+    let mut s = stream::map(&ctx, staged.into_stream(), |n| n + 100);
+    let (got, p) = drain(|got| {
+        block_on(async {
+            while let Some(v) = s.next().await {
+                got.push(v);
+            }
+        })
+    });
+    assert_eq!(got, [101]);
+    assert_eq!(boom_of(p), Some(Boom(2)));
+}
+
+/// Go's `merge` over channels, then the context ends while every input is pending: the
+/// stream ends (the task is woken by the context, not by an input).
+#[test]
+fn stream_merge_and_map_end_when_the_context_ends() {
+    let (ctx, cancel) = context::with_cancel(&context::background());
+    let (tx_a, rx_a) = gochan::unbounded::<i32>();
+    let (_tx_b, rx_b) = gochan::unbounded::<i32>();
+    tx_a.send(1).unwrap();
+    let merged = stream::merge(&ctx, [rx_a.into_stream(), rx_b.into_stream()]);
+    let mut out = stream::map(&ctx, merged, |n| n * 2);
+    let h = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        cancel.cancel();
+    });
+    let got = block_on(async {
+        let mut got = Vec::new();
+        while let Some(v) = out.next().await {
+            got.push(v);
+        }
+        got
+    });
+    h.join().unwrap();
+    assert_eq!(got, [2]);
+    assert!(ctx.is_done());
+    drop(tx_a);
+}
+
+#[test]
+fn stream_generate_stops_when_the_context_ends() {
+    let (ctx, cancel) = context::with_cancel(&context::background());
+    let mut s = stream::generate(&ctx, 0..);
+    assert_eq!(block_on(s.next()), Some(0));
+    cancel.cancel();
+    assert_eq!(block_on(s.next()), None);
+}
+
+/// Bounded concurrency in one task: item 0's future waits for a gate that is opened only
+/// after item 1's output came out, so outputs leave in completion order; at most
+/// `limit` futures run at once.
+#[test]
+fn stream_map_concurrent_is_unordered_and_bounded() {
+    let ctx = context::background();
+    let (gate_tx, gate_rx) = gochan::bounded::<()>(1);
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (r, p) = (running.clone(), peak.clone());
+    let mut out = stream::map_concurrent(&ctx, stream::generate(&ctx, 0..6u32), 2, move |n| {
+        let (gate_rx, r, p) = (gate_rx.clone(), r.clone(), p.clone());
+        async move {
+            let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(now, Ordering::SeqCst);
+            if n == 0 {
+                let _ = gate_rx.recv_async().await;
+            }
+            r.fetch_sub(1, Ordering::SeqCst);
+            n
+        }
+    });
+    let got = block_on(async {
+        let second = out.next().await;
+        gate_tx.send(()).unwrap();
+        let mut got = vec![second.unwrap()];
+        while let Some(v) = out.next().await {
+            got.push(v);
+        }
+        got
+    });
+    assert_eq!(got[0], 1, "item 1 finished first: {got:?}");
+    let mut sorted = got.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn stream_map_concurrent_panic_reaches_the_consumer() {
+    let ctx = context::background();
+    let mut out =
+        stream::map_concurrent(&ctx, stream::generate(&ctx, 0..4), 2, |n: i32| async move {
+            if n == 2 {
+                panic::panic_any(Boom(2));
+            }
+            n
+        });
+    let (_, p) = drain(|got| {
+        block_on(async {
+            while let Some(v) = out.next().await {
+                got.push(v);
+            }
+        })
+    });
+    assert_eq!(boom_of(p), Some(Boom(2)));
+}
+
+#[test]
+#[should_panic(expected = "limit must be > 0")]
+fn stream_map_concurrent_with_zero_limit_panics() {
+    let ctx = context::background();
+    let _ = stream::map_concurrent(
+        &ctx,
+        stream::generate(&ctx, [1]),
+        0,
+        |n: i32| async move { n },
+    );
 }

@@ -385,6 +385,12 @@ impl Context {
         let _ = done.recv_async().await;
     }
 
+    /// Whether this context can ever end (it has a cancelable ancestor); `done()` is
+    /// `never()` otherwise.
+    pub(crate) fn can_end(&self) -> bool {
+        tree::canceler(&self.node).is_some()
+    }
+
     /// Number of cancelable children linked to this context's node (diagnostics: shows
     /// that ended or dropped children leave their parent).
     ///

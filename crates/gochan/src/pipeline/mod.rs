@@ -1,13 +1,13 @@
 //! Reusable forms of the patterns the seeds write by hand, named after the Go blog post
 //! "Go Concurrency Patterns: Pipelines and cancellation":
 //!
-//! | Go blog | gochan (threads, channels) |
-//! | --- | --- |
-//! | `gen(nums...)` | [`generate`] |
-//! | `sq(in)` (a stage) | [`map`] |
-//! | `merge(cs...)` (fan-in) | [`merge`] |
-//! | bounded parallelism (a fixed number of digesters) | [`map_parallel`] |
-//! | first reply wins (`Query`) | [`first`] |
+//! | Go blog | gochan (threads, channels) | gochan ([`stream`], any executor) |
+//! | --- | --- | --- |
+//! | `gen(nums...)` | [`generate`] | [`stream::generate`] |
+//! | `sq(in)` (a stage) | [`map`] | [`stream::map`] |
+//! | `merge(cs...)` (fan-in) | [`merge`] | [`stream::merge`] |
+//! | bounded parallelism (a fixed number of digesters) | [`map_parallel`] | [`stream::map_concurrent`] |
+//! | first reply wins (`Query`) | [`first`] | |
 //!
 //! The thread helpers start their own threads and hand back a [`Stage`], the output
 //! channel. Every one stops when its context ends *or* when its output's last receiver
@@ -33,6 +33,7 @@
 
 mod error;
 mod stage;
+pub mod stream;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
