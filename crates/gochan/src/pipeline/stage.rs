@@ -333,6 +333,13 @@ impl<T> IntoIterator for Stage<T> {
 }
 
 /// Blocking iterator over a [`Stage`]; see [`Stage::iter`].
+///
+/// ```
+/// let ctx = gochan::context::background();
+/// let s = gochan::pipeline::generate(&ctx, [1, 2]);
+/// let it: gochan::pipeline::Iter<'_, i32> = s.iter();
+/// assert_eq!(it.collect::<Vec<_>>(), [1, 2]);
+/// ```
 #[derive(Debug)]
 pub struct Iter<'a, T> {
     stage: &'a Stage<T>,
@@ -347,6 +354,15 @@ impl<T> Iterator for Iter<'_, T> {
 }
 
 /// Owning blocking iterator over a [`Stage`] (`for v in stage`).
+///
+/// ```
+/// let ctx = gochan::context::background();
+/// let mut sum = 0;
+/// for v in gochan::pipeline::generate(&ctx, [1, 2]) {
+///     sum += v;
+/// }
+/// assert_eq!(sum, 3);
+/// ```
 #[derive(Debug)]
 pub struct IntoIter<T> {
     stage: Stage<T>,
@@ -362,6 +378,14 @@ impl<T> Iterator for IntoIter<T> {
 
 /// The `Stream` of [`Stage::into_stream`]. Cancel-safe like [`IntoStream`]; re-raises
 /// the stage's panic where it would end.
+///
+/// ```
+/// use futures::StreamExt;
+/// let ctx = gochan::context::background();
+/// let mut s: gochan::pipeline::StageStream<i32> = gochan::pipeline::generate(&ctx, [7]).into_stream();
+/// assert_eq!(futures::executor::block_on(s.next()), Some(7));
+/// assert_eq!(futures::executor::block_on(s.next()), None);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct StageStream<T> {
     inner: IntoStream<T>,

@@ -73,6 +73,13 @@ pub fn generate<I: IntoIterator>(ctx: &Context, values: I) -> Generate<I::IntoIt
 }
 
 /// The stream of [`generate`].
+///
+/// ```
+/// use futures::StreamExt;
+/// let ctx = gochan::context::background();
+/// let mut s: gochan::pipeline::stream::Generate<_> = gochan::pipeline::stream::generate(&ctx, [1]);
+/// assert_eq!(futures::executor::block_on(s.next()), Some(1));
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Generate<I> {
     ctx: Context,
@@ -140,6 +147,14 @@ where
 }
 
 /// The stream of [`map`].
+///
+/// ```
+/// use futures::StreamExt;
+/// use gochan::pipeline::stream;
+/// let ctx = gochan::context::background();
+/// let mut s: stream::Map<_, _> = stream::map(&ctx, stream::generate(&ctx, [2]), |n: i32| n + 1);
+/// assert_eq!(futures::executor::block_on(s.next()), Some(3));
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Map<S, F> {
     input: Pin<Box<S>>,
@@ -241,6 +256,16 @@ where
 }
 
 /// The stream of [`map_concurrent`].
+///
+/// ```
+/// use futures::StreamExt;
+/// use gochan::pipeline::stream;
+/// let ctx = gochan::context::background();
+/// let input = stream::generate(&ctx, [2]);
+/// let mut s: stream::MapConcurrent<_, _, _> =
+///     stream::map_concurrent(&ctx, input, 4, |n: i32| async move { n * 10 });
+/// assert_eq!(futures::executor::block_on(s.next()), Some(20));
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct MapConcurrent<S, F, Fut> {
     /// `None` once exhausted.
@@ -344,6 +369,17 @@ where
 }
 
 /// The stream of [`merge`].
+///
+/// ```
+/// use futures::StreamExt;
+/// use gochan::pipeline::stream;
+/// let ctx = gochan::context::background();
+/// let (_tx, rx) = gochan::unbounded::<i32>(); // open, empty
+/// let (ctx2, cancel) = gochan::context::with_cancel(&ctx);
+/// let mut s: stream::Merge<_> = stream::merge(&ctx2, [rx.into_stream()]);
+/// cancel.cancel(); // the merge ends with its context even though its input is open
+/// assert_eq!(futures::executor::block_on(s.next()), None);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Merge<S> {
     /// Open inputs (`None` only briefly, within a poll, for one that just ended).
