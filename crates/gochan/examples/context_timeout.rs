@@ -45,7 +45,10 @@
 //!
 //! - `context.WithTimeout(ctx, d)` is `context::with_timeout(&ctx, d)`; `defer cancel()`
 //!   is keeping the returned [`CancelFunc`](gochan::context::CancelFunc) until the end of
-//!   the function (it cancels when dropped).
+//!   the function (it cancels when dropped). Bind it to a name: `let (ctx, _cancel)`.
+//!   `let (ctx, _) = ...` would drop it at once, so every request would print
+//!   `timeout: .. context exit: context canceled` immediately; `context::cause(&ctx)`
+//!   then says `context canceled (CancelFunc dropped)`.
 //! - `case <-ctx.Done():` is `recv(ctx.done()) -> _ =>`; `ctx.Err()` is `ctx.err()`
 //!   (`Some(Error)`, displayed with Go's messages).
 //! - Go's `main` starts each request one second after the previous one only so the output

@@ -39,7 +39,11 @@
 //!   leak); in gochan it fails once every receiver is gone, so the stage can return.
 //!
 //! The library spells the same pipeline `pipeline::map(&ctx, pipeline::map(&ctx,
-//! pipeline::generate(&ctx, [2, 3]), sq), sq)` (see [`gochan::pipeline`]).
+//! pipeline::generate(&ctx, [2, 3]), sq), sq)` (see [`gochan::pipeline`]); its stages
+//! also stop when a context ends, and a stage that panics passes the panic on to the
+//! consumer instead of closing its output as if it were done (here, a panicking `sq`
+//! thread would just close `out`, and `main` could not tell). The post's bounded
+//! parallelism is `pipeline::map_parallel`; async code uses `pipeline::stream`.
 
 use std::thread;
 

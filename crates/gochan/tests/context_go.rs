@@ -416,7 +416,8 @@ fn without_cancel() {
 }
 
 /// A `CancelFunc` cancels when dropped (Go's `defer cancel()` by default), and so does a
-/// `CancelCauseFunc` (with cause `Canceled`); `cancel()` is idempotent.
+/// `CancelCauseFunc` (with a `CancelFuncDropped` cause, see `context_dropped.rs`);
+/// `cancel()` is idempotent.
 #[test]
 fn dropping_cancel_func_cancels() {
     let (ctx, cancel) = context::with_cancel(&context::background());
@@ -433,7 +434,8 @@ fn dropping_cancel_func_cancels() {
     drop(cancel);
     assert_finished(&ctx, "cause ctx", Error::Canceled);
     let cause = context::cause(&ctx).unwrap();
-    assert_eq!(cause.downcast_ref::<Error>(), Some(&Error::Canceled));
+    let dropped = cause.downcast_ref::<context::CancelFuncDropped>();
+    assert!(dropped.is_some_and(|d| d.was_cause_func()), "{cause}");
 
     // `let (ctx, _) = ...` drops the func at once: the context is born cancelled.
     let (ctx, _) = context::with_cancel(&context::background());

@@ -90,6 +90,7 @@ impl<F> fmt::Debug for CancelWhen<F> {
 /// assert!(token.is_cancelled());
 /// ```
 #[cfg(feature = "tokio")]
+#[must_use = "the token is the only way to observe the context's end through it"]
 pub fn to_cancellation_token(ctx: &Context) -> tokio_util::sync::CancellationToken {
     let token = tokio_util::sync::CancellationToken::new();
     let t = token.clone();

@@ -20,6 +20,7 @@
 
 mod after_func;
 mod bridge;
+mod cancel_func;
 mod display;
 mod error;
 mod tree;
@@ -33,7 +34,8 @@ pub use after_func::{after_func, AfterFunc};
 pub use bridge::{cancel_when, CancelWhen};
 #[cfg(feature = "tokio")]
 pub use bridge::{from_cancellation_token, to_cancellation_token};
-pub use error::Error;
+pub use cancel_func::{CancelCauseFunc, CancelFunc};
+pub use error::{CancelFuncDropped, Error};
 
 use self::tree::{Body, CancelKind, Cause, Node};
 use crate::chan::Receiver;
@@ -93,7 +95,8 @@ fn root(name: &'static str) -> Context {
 ///
 /// Keep the `CancelFunc` alive as long as the context should live: `let (ctx, _) =
 /// with_cancel(..)` drops it at once (the `_` pattern does not bind) and so cancels the
-/// context immediately. Bind it to a name (`_cancel` is fine) instead.
+/// context immediately. Bind it to a name (`_cancel` is fine) instead; see
+/// [`CancelFunc`] for the trap and [`CancelFuncDropped`], the cause it leaves.
 ///
 /// ```
 /// use gochan::context;
@@ -216,6 +219,7 @@ fn deadline_node(parent: &Context, at: Instant, cause: Option<Cause>) -> (Contex
 /// assert_eq!(child.value::<RequestId>(), Some(&RequestId(7)));
 /// assert_eq!(child.value::<String>(), None);
 /// ```
+#[must_use = "with_value returns a new context; the parent is unchanged"]
 pub fn with_value<T: Send + Sync + 'static>(parent: &Context, value: T) -> Context {
     Context {
         node: Arc::new(Node {
@@ -239,6 +243,7 @@ pub fn with_value<T: Send + Sync + 'static>(parent: &Context, value: T) -> Conte
 /// assert!(detached.err().is_none());
 /// assert_eq!(detached.value::<u8>(), Some(&5));
 /// ```
+#[must_use = "without_cancel returns a new context; the parent is unchanged"]
 pub fn without_cancel(parent: &Context) -> Context {
     Context {
         node: Arc::new(Node {
@@ -249,7 +254,8 @@ pub fn without_cancel(parent: &Context) -> Context {
 }
 
 /// Why `ctx` ended: `None` while it is live; the cause given to a cause-cancel (or to a
-/// `*_cause` deadline that fired), else the context's error. A child ended by its parent
+/// `*_cause` deadline that fired); a [`CancelFuncDropped`] if its cancel function was
+/// dropped instead of called; else the context's error. A child ended by its parent
 /// has its parent's cause. Go's `context.Cause`.
 ///
 /// ```
@@ -379,6 +385,12 @@ impl Context {
         let _ = done.recv_async().await;
     }
 
+    /// Whether this context can ever end (it has a cancelable ancestor); `done()` is
+    /// `never()` otherwise.
+    pub(crate) fn can_end(&self) -> bool {
+        tree::canceler(&self.node).is_some()
+    }
+
     /// Number of cancelable children linked to this context's node (diagnostics: shows
     /// that ended or dropped children leave their parent).
     ///
@@ -401,114 +413,5 @@ impl fmt::Debug for Context {
             .field("name", &self.to_string())
             .field("err", &self.err())
             .finish()
-    }
-}
-
-/// Cancels its context when called or dropped (Go's `defer cancel()` by default).
-/// Cancelling is idempotent: the first cancellation wins.
-///
-/// ```
-/// use gochan::context;
-/// let (ctx, cancel) = context::with_cancel(&context::background());
-/// cancel.cancel();
-/// cancel.cancel(); // no effect
-/// assert!(ctx.is_done());
-/// ```
-#[must_use = "dropping a CancelFunc cancels its context at once"]
-pub struct CancelFunc {
-    node: Arc<Node>,
-}
-
-impl CancelFunc {
-    /// Cancels the context (and its descendants) with [`Error::Canceled`].
-    ///
-    /// ```
-    /// let (ctx, cancel) = gochan::context::with_cancel(&gochan::context::background());
-    /// cancel.cancel();
-    /// assert!(ctx.is_done());
-    /// ```
-    pub fn cancel(&self) {
-        tree::cancel(&self.node, Error::Canceled, None);
-    }
-}
-
-impl Drop for CancelFunc {
-    fn drop(&mut self) {
-        self.cancel();
-    }
-}
-
-impl fmt::Debug for CancelFunc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CancelFunc")
-    }
-}
-
-/// Cancels its context with a cause; dropping it cancels with cause `Canceled`.
-///
-/// ```
-/// use gochan::context;
-/// let (ctx, cancel) = context::with_cancel_cause(&context::background());
-/// drop(cancel);
-/// assert_eq!(context::cause(&ctx).unwrap().to_string(), "context canceled");
-/// ```
-#[must_use = "dropping a CancelCauseFunc cancels its context at once"]
-pub struct CancelCauseFunc {
-    node: Arc<Node>,
-}
-
-impl CancelCauseFunc {
-    /// Cancels with [`Error::Canceled`], recording `cause` (only the first cancel counts).
-    ///
-    /// ```
-    /// use gochan::context;
-    /// let (ctx, cancel) = context::with_cancel_cause(&context::background());
-    /// cancel.cancel(std::io::Error::other("disk full"));
-    /// cancel.cancel("ignored: already cancelled");
-    /// assert_eq!(context::cause(&ctx).unwrap().to_string(), "disk full");
-    /// ```
-    pub fn cancel(&self, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) {
-        tree::cancel(&self.node, Error::Canceled, Some(Arc::from(cause.into())));
-    }
-
-    /// Cancels with cause `Canceled` (Go's `cancel(nil)`).
-    ///
-    /// ```
-    /// use gochan::context;
-    /// let (ctx, cancel) = context::with_cancel_cause(&context::background());
-    /// cancel.cancel_without_cause();
-    /// assert_eq!(context::cause(&ctx).unwrap().to_string(), "context canceled");
-    /// ```
-    pub fn cancel_without_cause(&self) {
-        tree::cancel(&self.node, Error::Canceled, None);
-    }
-
-    /// Cancels with a cause that is already shared, unchanged (so `cause(&ctx)` returns
-    /// this very `Arc`, and downcasts to the original error type keep working): for
-    /// passing one context's cause on to another.
-    ///
-    /// ```
-    /// use gochan::context;
-    /// let (a, cancel_a) = context::with_cancel_cause(&context::background());
-    /// cancel_a.cancel(std::io::Error::other("disk full"));
-    /// let (b, cancel_b) = context::with_cancel_cause(&context::background());
-    /// cancel_b.cancel_shared(context::cause(&a).unwrap());
-    /// let c = context::cause(&b).unwrap();
-    /// assert!(c.downcast_ref::<std::io::Error>().is_some());
-    /// ```
-    pub fn cancel_shared(&self, cause: CauseError) {
-        tree::cancel(&self.node, Error::Canceled, Some(cause));
-    }
-}
-
-impl Drop for CancelCauseFunc {
-    fn drop(&mut self) {
-        self.cancel_without_cause();
-    }
-}
-
-impl fmt::Debug for CancelCauseFunc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CancelCauseFunc")
     }
 }

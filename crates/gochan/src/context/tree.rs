@@ -36,12 +36,30 @@ use std::time::Instant;
 
 use crate::sync::{AtomicU32, AtomicU8, Mutex, Ordering};
 
-use super::error::Error;
+use super::error::{CancelFuncDropped, DroppedFunc, Error};
 use crate::chan::{self, Receiver};
 use crate::time::service::{self, TimerId};
 
 /// The cause stored by a cause-cancel.
 pub(crate) type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
+/// What a cancel records besides its error (and what `cause()` reports).
+#[derive(Clone)]
+pub(crate) enum Why {
+    /// Nothing: the cause is the error itself.
+    Error,
+    /// A cancel function was dropped (which one): kept as a state
+    /// bit, so a dropped `CancelFunc` allocates nothing.
+    Dropped(DroppedFunc),
+    /// An explicit cause.
+    Cause(Cause),
+}
+
+impl From<Option<Cause>> for Why {
+    fn from(c: Option<Cause>) -> Why {
+        c.map_or(Why::Error, Why::Cause)
+    }
+}
 
 const LIVE: u8 = 0;
 const CANCELED: u8 = 1;
@@ -50,6 +68,12 @@ const DEADLINE: u8 = 2;
 /// bit set, so a non-nil `err()` implies a closed `done()` (Go issue #75533), and the
 /// state is stored before the close, so a closed `done()` implies a non-nil `err()`.
 const DONE_CLOSED: u8 = 4;
+/// Set with `CANCELED` when the node (or the ancestor it inherits from) was ended by
+/// dropping its `CancelFunc` / `CancelCauseFunc`.
+const DROPPED_PLAIN: u8 = 8;
+const DROPPED_CAUSE: u8 = 16;
+/// The bits that say which error the node ended with.
+const ERR_MASK: u8 = CANCELED | DEADLINE;
 /// "Not in a slab" / "end of the free list".
 const NO_INDEX: u32 = u32::MAX;
 
@@ -216,7 +240,7 @@ impl CancelState {
             crate::sync::yield_now();
             s = self.state.load(Ordering::Acquire);
         }
-        Some(if s & !DONE_CLOSED == CANCELED {
+        Some(if s & ERR_MASK == CANCELED {
             Error::Canceled
         } else {
             Error::DeadlineExceeded
@@ -228,14 +252,31 @@ impl CancelState {
         self.state.load(Ordering::Acquire) != LIVE
     }
 
-    /// The cause: `None` while live, the explicit cause, else the error.
+    /// The cause: `None` while live, the explicit cause, the dropped cancel function,
+    /// else the error.
     pub(crate) fn cause(&self) -> Option<Cause> {
         let err = self.err()?;
         let inner = self.inner.lock();
-        Some(match inner.extra.as_ref().and_then(|e| e.cause.clone()) {
-            Some(c) => c,
-            None => Arc::new(err),
+        Some(match self.why(&inner) {
+            Why::Cause(c) => c,
+            Why::Dropped(which) => CancelFuncDropped::shared(which),
+            Why::Error => Arc::new(err),
         })
+    }
+
+    /// What an ended node recorded besides its error (`inner` is its locked state).
+    fn why(&self, inner: &Inner) -> Why {
+        if let Some(c) = inner.extra.as_ref().and_then(|e| e.cause.clone()) {
+            return Why::Cause(c);
+        }
+        let s = self.state.load(Ordering::Acquire);
+        if s & DROPPED_PLAIN != 0 {
+            Why::Dropped(DroppedFunc::Plain)
+        } else if s & DROPPED_CAUSE != 0 {
+            Why::Dropped(DroppedFunc::Cause)
+        } else {
+            Why::Error
+        }
     }
 
     /// The done channel, created on first use (closed at once if already ended).
@@ -326,9 +367,9 @@ pub(crate) fn new_cancel_node(
             }
         }
         Some(err) => {
-            let cause = oin.extra.as_ref().and_then(|e| e.cause.clone());
+            let why = ocs.why(&oin);
             drop(oin);
-            cancel(&node, err, cause);
+            cancel_why(&node, err, why);
         }
     }
     node
@@ -355,17 +396,22 @@ fn detach(node: &Node) {
 /// million deep is fine). The first end wins: an ended node keeps its error and cause.
 /// The node leaves its parent's slab.
 pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
+    cancel_why(node, err, cause.into());
+}
+
+/// [`cancel`] with any [`Why`] (a dropped cancel function is inherited like a cause).
+pub(crate) fn cancel_why(node: &Arc<Node>, err: Error, why: Why) {
     detach(node);
     // Most nodes are leaves: the stack allocates only when a node has children.
     let mut stack: Vec<Arc<Node>> = Vec::new();
-    end_one(node, err, &cause, &mut stack);
+    end_one(node, err, &why, &mut stack);
     while let Some(n) = stack.pop() {
-        end_one(&n, err, &cause, &mut stack);
+        end_one(&n, err, &why, &mut stack);
     }
 }
 
 /// Ends one node (if still live) and pushes its children for the walk.
-fn end_one(n: &Node, err: Error, cause: &Option<Cause>, stack: &mut Vec<Arc<Node>>) {
+fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
     let cs = n.cancel_state().expect("only cancel nodes are cancelled");
     if cs.has_ended() {
         return; // first end wins; whoever ended it walks its children
@@ -374,14 +420,17 @@ fn end_one(n: &Node, err: Error, cause: &Option<Cause>, stack: &mut Vec<Arc<Node
     if cs.has_ended() {
         return;
     }
-    if cause.is_some() {
-        inner.extra.get_or_insert_with(Default::default).cause = cause.clone();
-    }
-    let code = if err == Error::Canceled {
+    let mut code = if err == Error::Canceled {
         CANCELED
     } else {
         DEADLINE
     };
+    match why {
+        Why::Error => {}
+        Why::Dropped(DroppedFunc::Plain) => code |= DROPPED_PLAIN,
+        Why::Dropped(DroppedFunc::Cause) => code |= DROPPED_CAUSE,
+        Why::Cause(c) => inner.extra.get_or_insert_with(Default::default).cause = Some(c.clone()),
+    }
     let children = inner.children.take();
     let (done, timer, hook) = match inner.extra.as_mut() {
         Some(e) => (
