@@ -355,9 +355,26 @@ impl Drop for Guard {
 pin_project! {
     /// The future of [`ContextService`]: the inner service's response with its body
     /// wrapped, or the 400 for a malformed timeout header.
+    ///
+    /// It polls the inner service's future inside itself. Dropped before it completes (hyper
+    /// drops it when the client goes away), it first cancels the request's context with
+    /// cause [`RequestEnd::ClientDisconnected`], then drops the inner future: whatever that
+    /// future owns sees the context already cancelled while it is dropped. See the
+    /// [module docs](self).
     pub struct ResponseFuture<F> {
         #[pin]
         state: State<F>,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Still running (the guard is taken when the inner future completes): the
+            // server gave up on the request. Cancel before the fields, and so the inner
+            // future, are dropped.
+            if let StateProj::Running { guard: Some(g), .. } = this.project().state.project() {
+                g.end(RequestEnd::ClientDisconnected);
+            }
+        }
     }
 }
 
