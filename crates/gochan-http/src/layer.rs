@@ -442,7 +442,8 @@ where
 
 pin_project! {
     /// The response body of [`ContextService`]: the inner body; reaching its end (or being
-    /// dropped before) ends the request's context.
+    /// dropped before) ends the request's context. Dropped before its end, it cancels the
+    /// context with cause [`RequestEnd::ClientDisconnected`] before it drops the inner body.
     pub struct Body<B> {
         #[pin]
         kind: Kind<B>,
@@ -450,6 +451,15 @@ pin_project! {
         // Bytes still to come when the body announced an exact length (the server may
         // stop polling once that many were sent).
         remaining: Option<u64>,
+    }
+
+    impl<B> PinnedDrop for Body<B> {
+        fn drop(this: Pin<&mut Self>) {
+            // No-op once the request has ended (the guard's cancel is taken).
+            if let Some(g) = this.project().guard.as_mut() {
+                g.end(RequestEnd::ClientDisconnected);
+            }
+        }
     }
 }
 

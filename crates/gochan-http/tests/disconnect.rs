@@ -19,7 +19,7 @@ use gochan_http::{ContextLayer, RequestEnd};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower_layer::Layer;
 
 /// What a drop guard saw of the request's context when it was dropped.
@@ -204,6 +204,42 @@ async fn a_completed_handler_is_not_a_disconnect_while_its_body_streams() {
     );
 }
 
+/// A body cut off by the client: whatever the body owns sees the context cancelled by
+/// the disconnect when the server drops it.
+#[tokio::test]
+async fn a_streaming_bodys_drop_guard_sees_the_disconnect() {
+    let (started_tx, started) = gochan::unbounded();
+    let (report, reports) = gochan::unbounded();
+    let (addr, _stop) = start(move |req: Request<Incoming>| {
+        let guard = DropGuard {
+            ctx: gochan_http::context(&req),
+            report: report.clone(),
+        };
+        let started = started_tx.clone();
+        async move {
+            // One chunk, then a stream that never ends and owns the guard.
+            let first = futures_stream_once(Frame::data(Bytes::from("first")));
+            let stalled = Stalled {
+                _guard: guard,
+                started: Some(started),
+            };
+            Ok::<_, Infallible>(Response::new(StreamBody::new(Chain(Some(first), stalled))))
+        }
+    })
+    .await;
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    sock.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let n = sock.read(&mut buf).await.unwrap();
+    assert!(n > 0);
+    recv(&started, "the body was not polled past its first chunk").await;
+    drop(sock);
+    let seen = recv(&reports, "the body was not dropped").await;
+    assert_eq!(seen, DISCONNECTED);
+}
+
 /// The pattern the crate docs show: the handler spawns its work on a task holding the
 /// context and awaits it. When the client goes away, the handler's future is dropped but
 /// the task runs on, sees `ctx.done()` close, and learns why.
@@ -255,6 +291,21 @@ impl<T> Stream for Rx<T> {
     type Item = T;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Option<T>> {
         self.0.poll_recv(cx)
+    }
+}
+
+/// A stream that never yields; reports when first polled.
+struct Stalled {
+    _guard: DropGuard,
+    started: Option<gochan::Sender<()>>,
+}
+impl Stream for Stalled {
+    type Item = Result<Frame<Bytes>, Infallible>;
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut TaskCx<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(s) = self.started.take() {
+            let _ = s.send(());
+        }
+        Poll::Pending
     }
 }
 
