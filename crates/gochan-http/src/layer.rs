@@ -475,6 +475,10 @@ where
 {
     type Output = Result<Response<Body<B>>, E>;
 
+    /// # Panics
+    /// When polled again after it returned `Ready` (the `Future` contract's misuse); the
+    /// panic names the caller's location.
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Rejected { resp } => {
@@ -486,10 +490,10 @@ where
                 })))
             }
             StateProj::Running { fut, guard } => {
+                // Checked before the inner future is polled, which may panic elsewhere.
+                assert!(guard.is_some(), "ResponseFuture polled after completion");
                 let out = ready!(fut.poll(cx));
-                let mut guard = guard
-                    .take()
-                    .expect("ResponseFuture polled after completion");
+                let mut guard = guard.take().expect("checked above");
                 Poll::Ready(match out {
                     Ok(mut resp) => {
                         if let Some(v) = guard.id_value.take() {
