@@ -16,6 +16,77 @@
 //!   that (hyper does when the client closes the connection or resets the stream).
 //!
 //! The context is in the request's extensions: [`crate::context`] reads it.
+//!
+//! # When the client goes away
+//!
+//! Go's server keeps running a handler whose client has gone: `ctx.Done()` closes and the
+//! handler notices it when it next looks. hyper does not: when the client closes the
+//! connection (or resets an HTTP/2 stream) it **drops the handler's future** where it is
+//! suspended, so no code after the pending `.await` runs, and a handler cannot observe
+//! `ctx.done()` closing itself. The layer cancels the context (cause
+//! [`RequestEnd::ClientDisconnected`]) *before* that future is dropped, so drop guards and
+//! everything else the future owns see `ctx.err() == Some(Canceled)` while they are
+//! dropped. A response body the server drops before its end does the same.
+//!
+//! To keep Go's behaviour (the work sees `ctx.done()` close, then cleans up, logs, returns),
+//! spawn the work on a task that holds the context and await its `JoinHandle` (or a gochan
+//! channel) in the handler. When the handler's future is dropped the task is not: it runs
+//! on, sees `ctx.done()` close and learns why from [`gochan::context::cause`]. Work that
+//! ignores the context then runs to its end, as an unwatched goroutine would.
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use std::time::Duration;
+//! use bytes::Bytes;
+//! use http::{Request, Response};
+//! use http_body_util::Full;
+//! use tower_layer::Layer;
+//! use tower_service::Service;
+//! use gochan::context;
+//! use gochan_http::{ContextLayer, RequestEnd};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (log, logged) = gochan::unbounded::<String>();
+//! let handler = gochan_http::service_fn(move |req: Request<()>| {
+//!     let ctx = gochan_http::context(&req);
+//!     let log = log.clone();
+//!     async move {
+//!         // The work owns a clone of the context and runs on its own task.
+//!         let work = tokio::spawn(async move {
+//!             let done = ctx.done();
+//!             tokio::select! {
+//!                 _ = tokio::time::sleep(Duration::from_secs(10)) => Ok("results"),
+//!                 _ = done.recv_async() => {
+//!                     // Go's `case <-ctx.Done():`, reached even though the handler's
+//!                     // future is gone.
+//!                     log.send(format!("stopped: {}", context::cause(&ctx).unwrap())).unwrap();
+//!                     Err(ctx.err().unwrap())
+//!                 }
+//!             }
+//!         });
+//!         let body = match work.await {
+//!             Ok(Ok(results)) => results.to_string(),
+//!             Ok(Err(e)) => e.to_string(),
+//!             Err(panicked) => panicked.to_string(),
+//!         };
+//!         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
+//!     }
+//! });
+//! let mut svc = ContextLayer::new().layer(handler);
+//!
+//! // What hyper does when the client goes away: drop the request's future unfinished.
+//! let call = svc.call(Request::new(()));
+//! assert!(tokio::time::timeout(Duration::from_millis(20), call).await.is_err());
+//!
+//! // The spawned work saw ctx.done() close, and why.
+//! let line = tokio::time::timeout(Duration::from_secs(5), logged.recv_async()).await;
+//! assert_eq!(
+//!     line.unwrap().unwrap(),
+//!     format!("stopped: {}", RequestEnd::ClientDisconnected)
+//! );
+//! # }
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -84,6 +155,11 @@ struct Config {
 
 /// A tower [`Layer`] giving each request a [`Context`]; see the [module docs](self) for
 /// its lifecycle.
+///
+/// When the client goes away, hyper drops the handler's future; the layer cancels the
+/// context (cause [`RequestEnd::ClientDisconnected`]) just before. Work that must see
+/// `ctx.done()` close, as a Go handler would, runs on a spawned task holding the context
+/// (see [when the client goes away](self#when-the-client-goes-away)).
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -355,9 +431,26 @@ impl Drop for Guard {
 pin_project! {
     /// The future of [`ContextService`]: the inner service's response with its body
     /// wrapped, or the 400 for a malformed timeout header.
+    ///
+    /// It polls the inner service's future inside itself. Dropped before it completes (hyper
+    /// drops it when the client goes away), it first cancels the request's context with
+    /// cause [`RequestEnd::ClientDisconnected`], then drops the inner future: whatever that
+    /// future owns sees the context already cancelled while it is dropped. See
+    /// [when the client goes away](self#when-the-client-goes-away).
     pub struct ResponseFuture<F> {
         #[pin]
         state: State<F>,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Still running (the guard is taken when the inner future completes): the
+            // server gave up on the request. Cancel before the fields, and so the inner
+            // future, are dropped.
+            if let StateProj::Running { guard: Some(g), .. } = this.project().state.project() {
+                g.end(RequestEnd::ClientDisconnected);
+            }
+        }
     }
 }
 
@@ -382,6 +475,10 @@ where
 {
     type Output = Result<Response<Body<B>>, E>;
 
+    /// # Panics
+    /// When polled again after it returned `Ready` (the `Future` contract's misuse); the
+    /// panic names the caller's location.
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Rejected { resp } => {
@@ -393,10 +490,10 @@ where
                 })))
             }
             StateProj::Running { fut, guard } => {
+                // Checked before the inner future is polled, which may panic elsewhere.
+                assert!(guard.is_some(), "ResponseFuture polled after completion");
                 let out = ready!(fut.poll(cx));
-                let mut guard = guard
-                    .take()
-                    .expect("ResponseFuture polled after completion");
+                let mut guard = guard.take().expect("checked above");
                 Poll::Ready(match out {
                     Ok(mut resp) => {
                         if let Some(v) = guard.id_value.take() {
@@ -425,7 +522,8 @@ where
 
 pin_project! {
     /// The response body of [`ContextService`]: the inner body; reaching its end (or being
-    /// dropped before) ends the request's context.
+    /// dropped before) ends the request's context. Dropped before its end, it cancels the
+    /// context with cause [`RequestEnd::ClientDisconnected`] before it drops the inner body.
     pub struct Body<B> {
         #[pin]
         kind: Kind<B>,
@@ -433,6 +531,15 @@ pin_project! {
         // Bytes still to come when the body announced an exact length (the server may
         // stop polling once that many were sent).
         remaining: Option<u64>,
+    }
+
+    impl<B> PinnedDrop for Body<B> {
+        fn drop(this: Pin<&mut Self>) {
+            // No-op once the request has ended (the guard's cancel is taken).
+            if let Some(g) = this.project().guard.as_mut() {
+                g.end(RequestEnd::ClientDisconnected);
+            }
+        }
     }
 }
 

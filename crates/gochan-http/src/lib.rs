@@ -20,6 +20,15 @@
 //! - [`grpc_timeout`]: the gRPC `grpc-timeout` header, parse and format per the gRPC spec,
 //!   usable from tonic or any stack.
 //!
+//! **When the client goes away, hyper drops the handler's future** (Go's server instead lets
+//! the handler run on and closes `ctx.Done()`). The layer cancels the request's context
+//! with cause [`RequestEnd::ClientDisconnected`] just before, so whatever the future owns
+//! sees `ctx.err() == Some(Canceled)` as it is dropped; but code after the `.await` the
+//! handler was suspended in never runs. For Go's behaviour, spawn the work on a task that
+//! holds the context and await its `JoinHandle`: the task outlives the dropped future and
+//! sees `ctx.done()` close, as in the service below (and the runnable example in
+//! [`layer`](layer#when-the-client-goes-away)).
+//!
 //! Under axum, add `.layer(ContextLayer::new())` to the `Router` and take the context with
 //! `Extension(ctx): Extension<Context>` (`tests/axum.rs`); the `axum` feature makes the
 //! layer read the client IP from axum's `ConnectInfo<SocketAddr>`.
@@ -51,8 +60,18 @@
 //! let (shutdown, _stop) = context::with_cancel(&context::background());
 //! let handler = gochan_http::service_fn(|req: Request<Incoming>| async move {
 //!     let ctx = gochan_http::context(&req);
-//!     // ... pass ctx to everything this request starts ...
-//!     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello\n"))))
+//!     // The work runs on its own task holding ctx: if the client goes away, hyper drops
+//!     // this future, but the task runs on and sees ctx.done() close.
+//!     let work = tokio::spawn(async move {
+//!         let done = ctx.done();
+//!         tokio::select! {
+//!             // ... pass ctx to everything this request starts ...
+//!             _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => "hello\n".to_string(),
+//!             _ = done.recv_async() => format!("gave up: {}", context::cause(&ctx).unwrap()),
+//!         }
+//!     });
+//!     let body = work.await.unwrap_or_else(|panicked| panicked.to_string());
+//!     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
 //! });
 //! let svc = gochan_http::ContextLayer::new().parent(&shutdown).layer(handler);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;

@@ -1,8 +1,9 @@
 //! The search page in a real browser: headless Chromium driven over WebDriver
 //! (chromedriver, Debian's `chromium` and `chromium-driver` packages). Load `/`, type a
 //! query and a timeout, submit the form, see the results and the timed-out backend, and
-//! take a screenshot (`target/search-page.png`; `GOCHAN_UPDATE_SCREENSHOT=1` also writes
-//! `docs/search-page.png`).
+//! take a screenshot: `search-page.png` in the directory cargo gives integration tests
+//! (`CARGO_TARGET_TMPDIR`, under whatever target dir is in use); with
+//! `GOCHAN_UPDATE_SCREENSHOT=1` it also replaces the committed `docs/search-page.png`.
 //!
 //! Without chromium/chromedriver the test says so and passes, unless
 //! `GOCHAN_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs them) makes it fail.
@@ -37,6 +38,15 @@ impl Drop for Driver {
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// Chromium's profile directory, removed however the test ends (declared before the
+/// [`Driver`], so dropped after the browser is killed).
+struct Profile(PathBuf);
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -143,6 +153,8 @@ async fn the_search_page_works_in_headless_chromium() {
     };
     let app = gochan_search::start(cfg).await.unwrap();
 
+    let profile =
+        Profile(std::env::temp_dir().join(format!("gochan-chromium-{}", std::process::id())));
     let port = free_port();
     let _driver = Driver(
         Command::new(&chromedriver)
@@ -175,7 +187,6 @@ async fn the_search_page_works_in_headless_chromium() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let profile = std::env::temp_dir().join(format!("gochan-chromium-{}", std::process::id()));
     let caps = json!({"capabilities": {"alwaysMatch": {
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -183,7 +194,7 @@ async fn the_search_page_works_in_headless_chromium() {
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-quic", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--window-size=900,760",
-                     format!("--user-data-dir={}", profile.display())]
+                     format!("--user-data-dir={}", profile.0.display())]
         }
     }}});
     let session = wd.call("POST", "/session", Some(caps)).await["sessionId"]
@@ -273,14 +284,15 @@ async fn the_search_page_works_in_headless_chromium() {
         .decode(png.as_str().unwrap())
         .unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/search-page.png");
-    std::fs::write(&target, &png).unwrap();
-    if std::env::var_os("GOCHAN_UPDATE_SCREENSHOT").is_some() {
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("search-page.png");
+    std::fs::write(&shot, &png).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
+    eprintln!("screenshot: {}", shot.display());
+    if std::env::var_os("GOCHAN_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/search-page.png");
-        std::fs::write(docs, &png).unwrap();
+        std::fs::write(&docs, &png).unwrap_or_else(|e| panic!("{}: {e}", docs.display()));
+        eprintln!("screenshot: {}", docs.display());
     }
     wd.call("DELETE", &format!("/session/{s}"), None).await;
-    let _ = std::fs::remove_dir_all(&profile);
 
     // The news backend's work was cancelled when the search timed out.
     assert_eq!(
