@@ -74,6 +74,9 @@ impl std::fmt::Display for Why {
 impl std::error::Error for Why {}
 
 const DAY: Duration = Duration::from_secs(86_400);
+/// Model causes for a dropped `CancelFunc` / `CancelCauseFunc` (explicit whys are 0..4).
+const DROPPED_PLAIN: u8 = 254;
+const DROPPED_CAUSE: u8 = 255;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Kind {
@@ -191,6 +194,14 @@ fn check(m: &Model, ctxs: &[(usize, Context)], dones: &[(usize, Receiver<()>)], 
         assert_eq!(ctx.err(), ended.map(|e| e.0), "{at}: err()");
         match (context::cause(ctx), ended) {
             (None, None) => {}
+            (Some(c), Some((_, Some(why)))) if why >= DROPPED_PLAIN => {
+                let d = c.downcast_ref::<context::CancelFuncDropped>();
+                assert_eq!(
+                    d.map(|d| d.was_cause_func()),
+                    Some(why == DROPPED_CAUSE),
+                    "{at}: cause {c}"
+                )
+            }
             (Some(c), Some((_, Some(why)))) => {
                 assert_eq!(c.downcast_ref::<Why>(), Some(&Why(why)), "{at}: cause {c}")
             }
@@ -333,8 +344,12 @@ pub fn run(ops: &[COp]) {
             COp::DropFunc(f) if !funcs.is_empty() => {
                 let len = funcs.len();
                 let (n, func) = funcs.remove(f as usize % len);
+                let dropped = match func {
+                    Func::Plain(_) => DROPPED_PLAIN,
+                    Func::Cause(_) => DROPPED_CAUSE,
+                };
                 drop(func);
-                m.cancel(n, Error::Canceled, None);
+                m.cancel(n, Error::Canceled, Some(dropped));
             }
             COp::Done(i) if !ctxs.is_empty() => {
                 let (n, ctx) = &ctxs[i as usize % ctxs.len()];
