@@ -81,6 +81,7 @@ const EAGER_SLOTS: usize = 64;
 
 impl<T> Chan<T> {
     /// A channel of capacity `cap` (`None` = unbounded) with the given handle counts.
+    #[track_caller]
     pub(crate) fn new(cap: Option<usize>, senders: usize, receivers: usize) -> Chan<T> {
         let (cap, unbounded) = match cap {
             Some(c) => {
@@ -487,6 +488,16 @@ impl<T> Chan<T> {
         self.bump();
         drop(inner);
         Some(Wakes(wake))
+    }
+
+    /// Live `Sender` handles (plus the unowned one of an internal channel).
+    pub(crate) fn sender_count(&self) -> usize {
+        self.senders.load(Ordering::Relaxed)
+    }
+
+    /// Live `Receiver` handles.
+    pub(crate) fn receiver_count(&self) -> usize {
+        self.receivers.load(Ordering::Relaxed)
     }
 
     /// A `Sender` handle was cloned.

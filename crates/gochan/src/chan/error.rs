@@ -4,6 +4,11 @@ use std::fmt;
 
 /// A send failed because the channel is closed or every receiver is gone.
 ///
+/// The error keeps crossbeam-channel's shape (`SendError(value)`, so
+/// `assert_eq!(tx.send(1), Err(SendError(1)))` works) and so does not carry the reason
+/// itself: both states are final, and [`Sender::receiver_count`](crate::Sender::receiver_count)
+/// tells them apart (`0`: every receiver is gone; otherwise the channel was closed).
+///
 /// ```
 /// let (tx, rx) = gochan::bounded::<i32>(1);
 /// drop(rx);

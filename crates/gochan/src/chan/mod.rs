@@ -47,6 +47,7 @@ use self::core::Chan;
 /// assert!(tx.try_send(3).is_err()); // full
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
+#[track_caller]
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(Chan::new(Some(cap), 1, 1));
     (Sender::from_chan(chan.clone()), Receiver::from_chan(chan))

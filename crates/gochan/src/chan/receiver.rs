@@ -36,12 +36,21 @@ impl<T> Receiver<T> {
     /// Receives a value, blocking until one arrives. After the channel is closed,
     /// buffered values still come out in order; then `Err(RecvError)`.
     ///
+    /// # Panics
+    /// Blocking a thread that runs async tasks stalls them (and usually deadlocks): in
+    /// async code use [`recv_async`](Receiver::recv_async). With the `tokio` feature, a
+    /// `recv` that would park a tokio worker thread panics with that advice (outside
+    /// `block_in_place`); on other executors it blocks the executor's thread. The same
+    /// holds for every blocking call of gochan (`send`, `select!`, `WaitGroup::wait`,
+    /// `Context::wait`, ...).
+    ///
     /// ```
     /// let (tx, rx) = gochan::bounded(1);
     /// std::thread::spawn(move || tx.send(1).unwrap());
     /// assert_eq!(rx.recv(), Ok(1));
     /// assert!(rx.recv().is_err()); // the sender is gone
     /// ```
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_until(None).map_err(|_| RecvError)
     }
@@ -74,6 +83,7 @@ impl<T> Receiver<T> {
     /// let (_tx, rx) = gochan::bounded::<u8>(0);
     /// assert!(rx.recv_timeout(Duration::from_millis(5)).unwrap_err().is_timeout());
     /// ```
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.recv_until(Instant::now().checked_add(timeout))
     }
@@ -84,11 +94,13 @@ impl<T> Receiver<T> {
     /// let (_tx, rx) = gochan::bounded::<u8>(0);
     /// assert!(rx.recv_deadline(std::time::Instant::now()).is_err());
     /// ```
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_until(Some(deadline))
     }
 
     #[inline]
+    #[track_caller]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
@@ -106,6 +118,7 @@ impl<T> Receiver<T> {
 
     /// The blocking part of a receive: queue a waiting receiver and wait for a value.
     #[inline(never)]
+    #[track_caller]
     fn recv_wait(
         &self,
         mut inner: SpinGuard<'_, Inner<T>>,
@@ -117,7 +130,10 @@ impl<T> Receiver<T> {
         let packet = Arc::new(Packet::own(Waiter::for_thread(), None));
         self.chan.push_receiver(&mut inner, packet.clone(), 0);
         drop(inner);
-        match packet.waiter().wait(deadline) {
+        match packet
+            .waiter()
+            .wait(deadline, crate::sync::blocking::Op::Recv)
+        {
             Outcome::Selected { closed: false, .. } => Ok(packet
                 .take()
                 .expect("a selected receiver's slot holds the value")),
@@ -252,6 +268,20 @@ impl<T> Receiver<T> {
     /// ```
     pub fn is_closed(&self) -> bool {
         self.chan.is_closed()
+    }
+
+    /// The number of live [`Sender`](crate::Sender) handles (a channel made by the
+    /// library itself, such as a timer's or a context's done channel, counts one while it
+    /// can still deliver).
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded::<i32>(1);
+    /// assert_eq!(rx.sender_count(), 1);
+    /// drop(tx); // the last sender closes the channel
+    /// assert_eq!(rx.sender_count(), 0);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.chan.sender_count()
     }
 
     /// Whether both handles belong to the same channel.

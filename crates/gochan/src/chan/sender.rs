@@ -37,12 +37,18 @@ impl<T> Sender<T> {
     /// including when that happens while this call waits (where Go would panic or block
     /// forever).
     ///
+    /// # Panics
+    /// With the `tokio` feature, a `send` that would park a tokio worker thread panics
+    /// (use [`send_async`](Sender::send_async) in async code); see
+    /// [`Receiver::recv`](crate::Receiver::recv).
+    ///
     /// ```
     /// let (tx, rx) = gochan::bounded(0);
     /// let h = std::thread::spawn(move || rx.recv().unwrap());
     /// tx.send(5).unwrap();
     /// assert_eq!(h.join().unwrap(), 5);
     /// ```
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.send_until(value, None)
             .map_err(|e| SendError(e.into_inner()))
@@ -76,6 +82,7 @@ impl<T> Sender<T> {
     /// let (tx, _rx) = gochan::bounded(0);
     /// assert!(tx.send_timeout(1, Duration::from_millis(10)).unwrap_err().is_timeout());
     /// ```
+    #[track_caller]
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.send_until(value, Instant::now().checked_add(timeout))
     }
@@ -89,11 +96,13 @@ impl<T> Sender<T> {
     /// tx.send_deadline(1, Instant::now()).unwrap();
     /// assert_eq!(rx.recv(), Ok(1));
     /// ```
+    #[track_caller]
     pub fn send_deadline(&self, value: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.send_until(value, Some(deadline))
     }
 
     #[inline]
+    #[track_caller]
     fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut inner = self.chan.lock();
         match self.chan.try_send_locked(&mut inner, value, None) {
@@ -110,6 +119,7 @@ impl<T> Sender<T> {
 
     /// The blocking part of a send: queue a waiting sender and wait for a receiver.
     #[inline(never)]
+    #[track_caller]
     fn send_wait(
         &self,
         mut inner: SpinGuard<'_, Inner<T>>,
@@ -122,7 +132,10 @@ impl<T> Sender<T> {
         let packet = Arc::new(Packet::own(Waiter::for_thread(), Some(value)));
         self.chan.push_sender(&mut inner, packet.clone(), 0);
         drop(inner);
-        match packet.waiter().wait(deadline) {
+        match packet
+            .waiter()
+            .wait(deadline, crate::sync::blocking::Op::Send)
+        {
             Outcome::Selected { closed: false, .. } => Ok(()),
             Outcome::Selected { closed: true, .. } => Err(SendTimeoutError::Closed(
                 packet.take().expect("a failed send keeps its value"),
@@ -243,6 +256,21 @@ impl<T> Sender<T> {
     /// ```
     pub fn is_closed(&self) -> bool {
         self.chan.is_closed()
+    }
+
+    /// The number of live [`Receiver`](crate::Receiver) handles. After a failed send it
+    /// tells why: `0` means every receiver is gone, otherwise the channel was closed
+    /// (both states are final).
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded::<i32>(1);
+    /// assert_eq!(tx.receiver_count(), 1);
+    /// drop(rx);
+    /// assert!(tx.send(1).is_err());
+    /// assert_eq!(tx.receiver_count(), 0); // failed because every receiver is gone
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.chan.receiver_count()
     }
 
     /// Whether both handles belong to the same channel.

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
+use crate::sync::blocking;
 use crate::sync::{spin_wait, AtomicU32, AtomicUsize, Mutex, Ordering, Parker};
 
 /// The waiter has not been decided yet.
@@ -170,10 +171,16 @@ impl Waiter {
     /// on another core a hand-off usually lands within a microsecond, far cheaper than a
     /// park/unpark round trip. The spin is bounded, so nobody burns a core for a partner
     /// that is not coming.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Outcome {
+    ///
+    /// # Panics
+    /// Before parking, if the thread drives a tokio runtime ([`blocking::check`]): `op`
+    /// names the call in the message.
+    #[track_caller]
+    pub(crate) fn wait(&self, deadline: Option<Instant>, op: blocking::Op) -> Outcome {
         if spin_wait(|| self.outcome() != Outcome::Waiting) {
             return self.outcome();
         }
+        blocking::check(op);
         loop {
             let o = self.outcome();
             if o != Outcome::Waiting {
@@ -367,7 +374,10 @@ mod tests {
     #[test]
     fn wait_times_out_and_aborts() {
         let w = Waiter::for_thread();
-        let o = w.wait(Some(Instant::now() + std::time::Duration::from_millis(5)));
+        let o = w.wait(
+            Some(Instant::now() + std::time::Duration::from_millis(5)),
+            blocking::Op::Recv,
+        );
         assert_eq!(o, Outcome::Aborted);
     }
 }

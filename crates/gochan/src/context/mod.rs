@@ -355,7 +355,11 @@ impl Context {
     /// ctx.wait();
     /// assert!(ctx.is_done());
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
+        if !self.is_done() {
+            crate::sync::blocking::check(crate::sync::blocking::Op::ContextWait);
+        }
         let _ = self.done().recv();
     }
 
@@ -365,9 +369,13 @@ impl Context {
     /// let ctx = gochan::context::background();
     /// assert!(!ctx.wait_timeout(std::time::Duration::from_millis(1)));
     /// ```
+    #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         if self.is_done() {
             return true;
+        }
+        if !timeout.is_zero() {
+            crate::sync::blocking::check(crate::sync::blocking::Op::ContextWait);
         }
         let _ = self.done().recv_timeout(timeout);
         self.is_done()

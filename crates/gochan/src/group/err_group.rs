@@ -148,7 +148,11 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// let g = gochan::group::ErrGroup::<()>::new();
     /// assert!(g.wait().is_ok()); // an empty group
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> Result<(), E> {
+        if self.core.members().count() > 0 {
+            crate::sync::blocking::check(crate::sync::blocking::Op::GroupWait);
+        }
         self.core.members().wait();
         self.core.finish()
     }

@@ -150,6 +150,13 @@ impl Semaphore {
         let Some((id, ready)) = self.enqueue(n) else {
             return Ok(());
         };
+        let check = std::panic::catch_unwind(|| {
+            crate::sync::blocking::check(crate::sync::blocking::Op::SemaphoreAcquire)
+        });
+        if let Err(p) = check {
+            self.abandon(id, n, &ready);
+            std::panic::resume_unwind(p);
+        }
         let done = ctx.done();
         crate::select_biased! {
             recv(ready) -> _ => self.granted(ctx, n),

@@ -176,8 +176,12 @@ impl WaitGroup {
     /// std::thread::spawn(move || w.done());
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
         if let Some(rx) = self.zero_signal() {
+            if rx.try_recv().is_err() && !rx.is_closed() {
+                crate::sync::blocking::check(crate::sync::blocking::Op::WaitGroupWait);
+            }
             let _ = rx.recv();
         }
     }

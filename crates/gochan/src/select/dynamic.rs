@@ -120,6 +120,7 @@ impl<'a> Select<'a> {
     /// sel.recv(&rx);
     /// assert_eq!(sel.select().recv(&rx), Ok(3));
     /// ```
+    #[track_caller]
     pub fn select(&mut self) -> SelectedOperation<'_, 'a> {
         let i = self.run(Mode::Block).expect("a blocking select completes");
         SelectedOperation {
@@ -156,6 +157,7 @@ impl<'a> Select<'a> {
     /// sel.recv(&rx);
     /// assert!(sel.select_timeout(Duration::from_millis(5)).is_err());
     /// ```
+    #[track_caller]
     pub fn select_timeout(
         &mut self,
         timeout: Duration,
@@ -177,6 +179,7 @@ impl<'a> Select<'a> {
     /// sel.recv(&rx);
     /// assert!(sel.select_deadline(std::time::Instant::now()).is_err());
     /// ```
+    #[track_caller]
     pub fn select_deadline(
         &mut self,
         deadline: Instant,
@@ -222,6 +225,7 @@ impl<'a> Select<'a> {
         }
     }
 
+    #[track_caller]
     fn run(&mut self, mode: Mode) -> Option<usize> {
         let mut list: Vec<&mut (dyn Arm + Send)> =
             self.arms.iter_mut().map(|a| &mut **a as _).collect();

@@ -175,6 +175,7 @@ fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usiz
 /// A blocking select with no arms would block forever (Go's `select {}`); it panics
 /// instead, since no Rust program can mean it.
 #[doc(hidden)]
+#[track_caller]
 pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Option<usize> {
     let deadline = match mode {
         Mode::Block => None,
@@ -211,7 +212,9 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
             waiter: Arc::new(Waiter::for_thread()),
         };
         let outcome = if register_all(arms, &order, &token) {
-            token.waiter.wait(deadline)
+            token
+                .waiter
+                .wait(deadline, crate::sync::blocking::Op::Select)
         } else {
             match token.waiter.try_abort() {
                 Ok(()) => {

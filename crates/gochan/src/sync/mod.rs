@@ -7,6 +7,7 @@
 //! module; the timer service and the groups keep plain `parking_lot` (the models do not
 //! involve timers).
 
+pub(crate) mod blocking;
 mod spin;
 
 #[cfg(not(loom))]

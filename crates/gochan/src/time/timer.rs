@@ -306,6 +306,7 @@ impl Ticker {
     /// let t = gochan::time::Ticker::new(std::time::Duration::from_millis(1));
     /// t.c.recv().unwrap();
     /// ```
+    #[track_caller]
     pub fn new(d: Duration) -> Ticker {
         assert!(
             !d.is_zero(),
@@ -351,6 +352,7 @@ impl Ticker {
     /// t.reset(Duration::from_millis(1));
     /// t.c.recv().unwrap();
     /// ```
+    #[track_caller]
     pub fn reset(&self, d: Duration) {
         assert!(
             !d.is_zero(),

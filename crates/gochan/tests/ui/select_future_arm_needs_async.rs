@@ -1,0 +1,7 @@
+fn main() {
+    let (_tx, a) = gochan::bounded::<i32>(1);
+    gochan::select! {
+        recv(a) -> v => drop(v),
+        x = async { 1 } => drop(x),
+    }
+}
