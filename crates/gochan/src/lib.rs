@@ -42,7 +42,7 @@ pub mod time;
 
 pub use chan::{
     bounded, never, unbounded, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError,
-    Sender, TryRecvError, TrySendError,
+    Sender, TryRecvError, TrySendError, WeakReceiver, WeakSender,
 };
 pub use select::{Select, SelectTimeoutError, SelectedOperation, TrySelectError};
 pub use time::{after, at, tick};

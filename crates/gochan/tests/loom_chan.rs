@@ -136,3 +136,25 @@ fn closed_and_drained_is_final_when_future_takes() {
         assert!(r.join().unwrap().is_err());
     });
 }
+
+/// A weak sender upgrading while the last strong sender drops: either the upgrade wins
+/// (and the channel stays open until the upgraded sender is dropped, so its send lands)
+/// or it sees `None` and the channel is closed. Never an upgrade of a closed channel.
+#[test]
+fn weak_upgrade_vs_last_sender_drop() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(1);
+        let weak = tx.downgrade();
+        let u = thread::spawn(move || match weak.upgrade() {
+            Some(tx) => tx.send(9).is_ok(),
+            None => false,
+        });
+        drop(tx);
+        let sent = u.join().unwrap();
+        assert_eq!(rx.recv().ok(), sent.then_some(9));
+        assert!(
+            rx.recv().is_err(),
+            "closed once every strong sender is gone"
+        );
+    });
+}

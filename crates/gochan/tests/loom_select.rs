@@ -97,10 +97,14 @@ fn async_select_dropped_during_handoff() {
             let mut b = gochan::select::__private::RecvArm::new(&idle);
             let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] =
                 &mut [&mut a, &mut b];
-            let mut fut = gochan::select::__private::run_async(list, true);
+            let mut fut = gochan::select::__private::run_async(
+                list,
+                true,
+                gochan::select::__private::Mode::Block,
+            );
             let mut cx = Context::from_waker(futures::task::noop_waker_ref());
             if let Poll::Ready(i) = Pin::new(&mut fut).poll(&mut cx) {
-                got = Some(i);
+                got = i;
             }
             drop(fut);
             if got == Some(0) {
@@ -124,7 +128,11 @@ fn async_select_send_arm_drop_vs_claim() {
         let r;
         {
             let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] = &mut [&mut arm];
-            let mut fut = gochan::select::__private::run_async(list, true);
+            let mut fut = gochan::select::__private::run_async(
+                list,
+                true,
+                gochan::select::__private::Mode::Block,
+            );
             let mut cx = Context::from_waker(futures::task::noop_waker_ref());
             assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
             r = thread::spawn(move || rx.try_recv().ok());

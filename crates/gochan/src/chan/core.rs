@@ -146,14 +146,47 @@ impl<T> Chan<T> {
         self.never
     }
 
-    /// Called before a receive looks at the channel: lets an expired timer deliver first.
-    /// Costs one predictable branch on every channel that is not a timer's.
+    /// For a receive that found the channel empty (`inner` held): if this is a timer's
+    /// channel, releases the lock, lets an expired timer deliver (Go 1.23), and looks
+    /// again. Returns the lock (held again) and the second look's result; for any other
+    /// channel, `Empty` at once.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn relook_expired<'a>(
+        &'a self,
+        inner: SpinGuard<'a, Inner<T>>,
+        me: Option<&Waiter>,
+    ) -> (
+        SpinGuard<'a, Inner<T>>,
+        Result<(T, Option<WakeHandle<T>>), TryRecvError>,
+    ) {
+        if !self.is_timer() {
+            return (inner, Err(TryRecvError::Empty));
+        }
+        drop(inner);
+        self.run_expired_timer();
+        let mut inner = self.lock();
+        let r = self.try_recv_locked(&mut inner, me);
+        (inner, r)
+    }
+
+    /// Whether this is a timer's channel (see [`Chan::run_expired_timer`]).
     #[inline]
-    pub(crate) fn run_expired_timer(&self) {
-        if let Some(t) = &self.timer {
-            if let Some(t) = t.upgrade() {
+    pub(crate) fn is_timer(&self) -> bool {
+        self.timer.is_some()
+    }
+
+    /// Called by a receive that found a timer's channel empty, without the channel lock:
+    /// lets an expired timer deliver now (Go 1.23). The caller then looks again. Receives
+    /// call it only on their empty path, so a busy channel's fast path never reads the
+    /// (shared) `timer` field.
+    #[cold]
+    pub(crate) fn run_expired_timer(&self) -> bool {
+        match self.timer.as_ref().and_then(Weak::upgrade) {
+            Some(t) => {
                 t.run_if_expired();
+                true
             }
+            None => false,
         }
     }
 
@@ -500,6 +533,17 @@ impl<T> Chan<T> {
         self.receivers.load(Ordering::Relaxed)
     }
 
+    /// A weak sender upgrades: counts one more `Sender` unless none is left (then the
+    /// channel is closed for good and `false` is returned).
+    pub(crate) fn try_acquire_sender(&self) -> bool {
+        increment_if_live(&self.senders)
+    }
+
+    /// A weak receiver upgrades (see [`Chan::try_acquire_sender`]).
+    pub(crate) fn try_acquire_receiver(&self) -> bool {
+        increment_if_live(&self.receivers)
+    }
+
     /// A `Sender` handle was cloned.
     pub(crate) fn acquire_sender(&self) {
         self.senders.fetch_add(1, Ordering::Relaxed);
@@ -542,6 +586,20 @@ impl<T> Chan<T> {
             owner.receivers_gone();
         }
         drop(buf); // last: a value's Drop may panic; the channel is consistent already
+    }
+}
+
+/// Increments a handle count unless it is zero (a side that is gone stays gone).
+fn increment_if_live(count: &AtomicUsize) -> bool {
+    let mut n = count.load(Ordering::Relaxed);
+    loop {
+        if n == 0 {
+            return false;
+        }
+        match count.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => return true,
+            Err(now) => n = now,
+        }
     }
 }
 

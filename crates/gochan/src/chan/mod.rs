@@ -19,6 +19,7 @@ mod receiver;
 mod sender;
 mod sink;
 pub(crate) mod waiter;
+mod weak;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub use error::{
 pub use receiver::{IntoIter, IntoStream, Iter, Receiver, RecvFuture, RecvStream, TryIter};
 pub use sender::{SendFuture, Sender};
 pub use sink::SendSink;
+pub use weak::{WeakReceiver, WeakSender};
 
 use self::core::Chan;
 

@@ -66,9 +66,15 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
-        let (v, wake) = self.chan.try_recv_locked(&mut inner, None)?;
+        let (v, wake) = match self.chan.try_recv_locked(&mut inner, None) {
+            Err(TryRecvError::Empty) => {
+                let (guard, r) = self.chan.relook_expired(inner, None);
+                inner = guard;
+                r?
+            }
+            r => r?,
+        };
         drop(inner);
         if let Some(p) = wake {
             p.waiter().wake();
@@ -102,7 +108,6 @@ impl<T> Receiver<T> {
     #[inline]
     #[track_caller]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, None)) => Ok(v),
@@ -121,9 +126,21 @@ impl<T> Receiver<T> {
     #[track_caller]
     fn recv_wait(
         &self,
-        mut inner: SpinGuard<'_, Inner<T>>,
+        inner: SpinGuard<'_, Inner<T>>,
         deadline: Option<Instant>,
     ) -> Result<T, RecvTimeoutError> {
+        let (mut inner, r) = self.chan.relook_expired(inner, None);
+        match r {
+            Ok((v, wake)) => {
+                drop(inner);
+                if let Some(p) = wake {
+                    p.waiter().wake();
+                }
+                return Ok(v);
+            }
+            Err(TryRecvError::Closed) => return Err(RecvTimeoutError::Closed),
+            Err(TryRecvError::Empty) => {}
+        }
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
@@ -367,9 +384,12 @@ impl<T> RecvWait<T> {
                 Outcome::Aborted => unreachable!("only the owner aborts"),
             };
         }
-        chan.run_expired_timer();
         let mut inner = chan.lock();
-        match chan.try_recv_locked(&mut inner, None) {
+        let mut r = chan.try_recv_locked(&mut inner, None);
+        if let Err(TryRecvError::Empty) = r {
+            (inner, r) = chan.relook_expired(inner, None);
+        }
+        match r {
             Ok((v, wake)) => {
                 drop(inner);
                 if let Some(p) = wake {

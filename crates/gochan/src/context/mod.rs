@@ -287,7 +287,11 @@ impl Context {
         }
     }
 
-    /// `None` while live; why it ended otherwise. One atomic load.
+    /// `None` while live; why it ended otherwise. One atomic load while the context is
+    /// live; once it has ended, `err()` returns only after the done channel is closed
+    /// (Go's guarantee that `Err() != nil` implies `Done()` is closed), so in the few
+    /// instructions between a cancel publishing its state and closing the channel a
+    /// caller may yield its thread until the close lands.
     ///
     /// ```
     /// assert_eq!(gochan::context::background().err(), None);

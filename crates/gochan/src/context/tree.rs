@@ -20,7 +20,10 @@
 //! the lock, then visits them; a child leaving its parent swaps its own `index` out
 //! (an atomic, no lock) and then locks only the parent. So there is no lock order to get
 //! wrong. Channel locks (the done channel) and the timer service lock are taken only
-//! after the node lock is released.
+//! after the node lock is released, with one exception: `CancelState::done` creates the
+//! done channel under the node lock and, for a node that has already ended, closes it
+//! there. That channel is new and not yet shared, so no other party can hold its lock or
+//! wait on it: the close cannot block or wake anyone.
 //!
 //! # Invariants
 //! - `state` leaves `LIVE` once, under `inner`'s lock; `cause` is written in the same

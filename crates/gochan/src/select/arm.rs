@@ -105,9 +105,12 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn try_complete(&mut self) -> bool {
-        self.chan.run_expired_timer();
         let mut inner = self.chan.lock();
-        match self.chan.try_recv_locked(&mut inner, None) {
+        let mut r = self.chan.try_recv_locked(&mut inner, None);
+        if let Err(TryRecvError::Empty) = r {
+            (inner, r) = self.chan.relook_expired(inner, None);
+        }
+        match r {
             Ok((v, wake)) => {
                 drop(inner);
                 if let Some(p) = wake {
@@ -125,7 +128,9 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn register(&mut self, token: &Token, index: usize) -> bool {
-        self.chan.run_expired_timer();
+        if self.chan.is_timer() {
+            self.chan.run_expired_timer();
+        }
         let mut inner = self.chan.lock();
         if self.chan.recv_ready(&inner, Some(&token.waiter)) {
             return false;

@@ -1,12 +1,15 @@
 //! The process-wide timer service: one lazily started thread, a min-heap of deadlines and
 //! a slab of timers.
 //!
-//! Every timer in the process (`after`, `tick`, `Timer`, `Ticker`, context deadlines, async
-//! sleeps) is an entry here; no timer ever gets a thread of its own. Insert is O(log n)
-//! (a heap push; the slab slot comes from a free list); cancel is O(1) (the heap slot is
-//! left behind as a tombstone and swept when tombstones outnumber live timers, so cancelled
-//! timers never pile up). No hashing: a [`TimerId`] names its slab slot directly, with a
-//! sequence number that is never reused, so a stale id can never cancel a later timer.
+//! Every timer in the process (`after`, `tick`, `Timer`, `Ticker`, `time::after_func`,
+//! context deadlines, `select_async!` deadlines) is an entry here; no timer ever gets a
+//! thread of its own. Insert is O(log n): a heap push, and the slab slot comes from the
+//! free list, itself a min-heap (lowest slot first, so the slab's tail can be given back).
+//! Cancel is O(log n): the slot goes back to the free list, and the timer's heap entry is
+//! left behind as a tombstone, swept (an O(n) pass, amortized O(1) per cancel) when
+//! tombstones outnumber live timers, so cancelled timers never pile up. No hashing: a
+//! [`TimerId`] names its slab slot directly, with a sequence number that is never reused,
+//! so a stale id can never cancel a later timer.
 //!
 //! A timer's action is a boxed callback, or a shared [`Target`] with a token (no
 //! allocation per arming: `Timer`/`Ticker` use this). Actions run on the service thread
