@@ -4,6 +4,8 @@
 //! that completes at once never panics.
 #![cfg(feature = "tokio")]
 
+mod common;
+
 use std::time::Duration;
 
 use gochan::context;
@@ -16,17 +18,9 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_default()
 }
 
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn blocking_recv_on_a_worker_panics_naming_the_async_form() {
-    let rt = multi_thread();
+    let rt = common::tokio_rt();
     let (_tx, rx) = gochan::bounded::<i32>(0);
     let err = rt.block_on(rt.spawn(async move { rx.recv() })).unwrap_err();
     let msg = panic_message(err.into_panic());
@@ -36,7 +30,7 @@ fn blocking_recv_on_a_worker_panics_naming_the_async_form() {
 
 #[test]
 fn blocking_calls_on_a_worker_name_their_async_forms() {
-    let rt = multi_thread();
+    let rt = common::tokio_rt();
     let (tx, _rx) = gochan::bounded::<i32>(0);
     let err = rt
         .block_on(rt.spawn(async move { tx.send(1) }))
@@ -92,7 +86,7 @@ fn current_thread_runtime_is_detected() {
 
 #[test]
 fn calls_that_complete_at_once_are_fine_on_a_worker() {
-    let rt = multi_thread();
+    let rt = common::tokio_rt();
     rt.block_on(rt.spawn(async {
         let (tx, rx) = gochan::unbounded::<i32>();
         tx.send(1).unwrap(); // never blocks
@@ -112,7 +106,7 @@ fn calls_that_complete_at_once_are_fine_on_a_worker() {
 
 #[test]
 fn blocking_is_allowed_in_spawn_blocking_and_block_in_place() {
-    let rt = multi_thread();
+    let rt = common::tokio_rt();
     rt.block_on(async {
         let (tx, rx) = gochan::bounded::<i32>(0);
         let h = tokio::task::spawn_blocking(move || rx.recv());

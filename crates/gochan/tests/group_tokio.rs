@@ -3,25 +3,19 @@
 //! tasks still run. Each wait is bounded by a timeout so a bug fails instead of hanging.
 #![cfg(feature = "tokio")]
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use gochan::group::TokioErrGroup;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// errgroup.TestGoLimit meets a panic: with `set_limit(1)`, a task that panics must free
 /// its slot, or the tasks queued behind it never start and `wait` hangs.
 #[test]
 fn panic_under_limit_gives_slot_back() {
-    runtime().block_on(async {
+    common::tokio_rt().block_on(async {
         let g = Arc::new(TokioErrGroup::<String>::new());
         g.set_limit(1);
         let ran = Arc::new(AtomicUsize::new(0));
@@ -50,7 +44,7 @@ fn panic_under_limit_gives_slot_back() {
 /// later `wait()` still waits for the task that is still running, and returns its error.
 #[test]
 fn dropped_wait_does_not_lose_running_tasks() {
-    runtime().block_on(async {
+    common::tokio_rt().block_on(async {
         let g = TokioErrGroup::<String>::new();
         let (tx, rx) = gochan::bounded::<()>(0);
         g.go(async move {
@@ -110,7 +104,7 @@ fn runtime_shutdown_does_not_hang_wait() {
 /// errgroup.TestTryGo for tokio: `try_go` fails while the limit is full.
 #[test]
 fn try_go() {
-    runtime().block_on(async {
+    common::tokio_rt().block_on(async {
         let g = TokioErrGroup::<String>::new();
         g.set_limit(1u8);
         let (tx, rx) = gochan::bounded::<()>(0);
@@ -141,7 +135,7 @@ fn try_go() {
 /// A clone is another handle to the same group: tasks can start more tasks.
 #[test]
 fn tasks_add_tasks() {
-    runtime().block_on(async {
+    common::tokio_rt().block_on(async {
         let g = TokioErrGroup::<String>::new();
         let count = Arc::new(AtomicUsize::new(0));
         for _ in 0..4 {

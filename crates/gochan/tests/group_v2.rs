@@ -2,6 +2,8 @@
 //! group, `AsyncErrGroup` with `&self` methods and cancel-safe `wait`, `WaitGroup::go`
 //! (Go 1.25) and RAII semaphore permits.
 
+mod common;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,20 +18,6 @@ use gochan::group::{AsyncErrGroup, ErrGroup, Semaphore, WaitGroup};
 fn poll_once<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     let waker = futures::task::noop_waker();
     fut.poll(&mut TaskContext::from_waker(&waker))
-}
-
-/// Runs `f` on a helper thread; `None` if it does not finish within `secs` seconds (so a
-/// hang fails the test instead of hanging it).
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let (tx, rx) = gochan::bounded(1);
-    thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(v)) => Some(v),
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => None,
-    }
 }
 
 /// A `wait` future dropped midway leaves the tasks in the group: the next `wait` goes on
@@ -88,7 +76,7 @@ fn async_concurrent_waits_on_threads() {
         for v in [1, 7, 2] {
             tx.send(v).unwrap();
         }
-        let results = within(10, move || {
+        let results = common::within(10, move || {
             waits
                 .into_iter()
                 .map(|w| w.join().unwrap())
@@ -159,7 +147,7 @@ fn async_try_go() {
 #[test]
 fn panic_under_limit_gives_slot_back() {
     let ran = Arc::new(AtomicUsize::new(0));
-    let r = within(10, {
+    let r = common::within(10, {
         let ran = ran.clone();
         move || {
             let g = ErrGroup::<String>::new();
@@ -305,7 +293,7 @@ fn wait_group_go_panic_is_done() {
     assert!(wg.count() >= 1);
     drop(tx);
     let w = wg.clone();
-    within(10, move || w.wait()).expect("wait hung after a panic in wg.go");
+    common::within(10, move || w.wait()).expect("wait hung after a panic in wg.go");
     assert_eq!(wg.count(), 0);
 }
 

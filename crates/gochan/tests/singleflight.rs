@@ -1,6 +1,8 @@
 //! Ports of golang.org/x/sync's singleflight_test.go to `gochan::group::SingleFlight`,
 //! plus its async form.
 
+mod common;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,19 +11,6 @@ use std::thread;
 use std::time::Duration;
 
 use gochan::group::{FlightResult, SingleFlight, WaitGroup};
-
-/// Runs `f` on a helper thread; `None` if it does not finish within `secs` seconds.
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let (tx, rx) = gochan::bounded(1);
-    thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(v)) => Some(v),
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => None,
-    }
-}
 
 fn poll_once<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     let waker = futures::task::noop_waker();
@@ -100,7 +89,7 @@ fn do_dup_suppress() {
     // the line before `do_call`.
     c_tx.send("bar".to_string()).unwrap();
     let w = wg2.clone();
-    within(10, move || w.wait()).expect("do_call hung");
+    common::within(10, move || w.wait()).expect("do_call hung");
     let got = calls.load(Ordering::SeqCst);
     assert!(
         got > 0 && got < N,
@@ -175,7 +164,7 @@ fn do_chan() {
 fn panic_do() {
     let g = SingleFlight::<&str, String>::new();
     const N: usize = 5;
-    let panics = within(5, move || {
+    let panics = common::within(5, move || {
         let handles: Vec<_> = (0..N)
             .map(|_| {
                 let g = g.clone();
@@ -225,7 +214,7 @@ fn goexit_do_abandoned_leader() {
         .collect();
     thread::sleep(Duration::from_millis(50)); // let them join the leader's call
     drop(leader);
-    let results = within(10, move || {
+    let results = common::within(10, move || {
         waiters
             .into_iter()
             .map(|w| w.join().unwrap())

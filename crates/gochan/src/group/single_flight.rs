@@ -224,16 +224,7 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
             match self.join_or_lead(&key) {
                 Role::Leader(call) => {
                     let leader = self.leader(key, call);
-                    return match catch_unwind(AssertUnwindSafe(f)) {
-                        Ok(v) => {
-                            let shared = leader.finish(Ending::Value(&v));
-                            (v, shared)
-                        }
-                        Err(payload) => {
-                            leader.finish(Ending::Panicked(PanicCopy::of(&*payload)));
-                            resume_unwind(payload)
-                        }
-                    };
+                    return leader.settle(catch_unwind(AssertUnwindSafe(f)));
                 }
                 Role::Waiter(call) => {
                     let _ = call.done_rx.recv();
@@ -271,16 +262,7 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
                 Role::Leader(call) => {
                     // Dropped with the future before it finishes: abandons the call.
                     let leader = self.leader(key, call);
-                    return match catch_unwind_future(fut).await {
-                        Ok(v) => {
-                            let shared = leader.finish(Ending::Value(&v));
-                            (v, shared)
-                        }
-                        Err(payload) => {
-                            leader.finish(Ending::Panicked(PanicCopy::of(&*payload)));
-                            resume_unwind(payload)
-                        }
-                    };
+                    return leader.settle(catch_unwind_future(fut).await);
                 }
                 Role::Waiter(call) => {
                     let _ = call.done_rx.recv_async().await;
@@ -393,6 +375,21 @@ impl<K: Eq + Hash, V: Clone> Leader<K, V> {
     fn finish(mut self, ending: Ending<'_, V>) -> bool {
         self.armed = false;
         finish(&self.calls, &self.key, &self.call, ending)
+    }
+
+    /// Ends the call with the function's outcome: its value and whether it was shared, or
+    /// its panic (recorded for the waiters, then re-raised here).
+    fn settle(self, outcome: std::thread::Result<V>) -> (V, bool) {
+        match outcome {
+            Ok(v) => {
+                let shared = self.finish(Ending::Value(&v));
+                (v, shared)
+            }
+            Err(payload) => {
+                self.finish(Ending::Panicked(PanicCopy::of(&*payload)));
+                resume_unwind(payload)
+            }
+        }
     }
 }
 

@@ -29,6 +29,20 @@ pub fn watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R 
     }
 }
 
+/// Runs `f` on a helper thread; `None` if it does not finish within `secs` seconds (so a
+/// hang fails the test instead of hanging it). A panic in `f` is re-raised.
+pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = gochan::bounded(1);
+    thread::spawn(move || {
+        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(_) => None,
+    }
+}
+
 /// Polls `cond` until it holds; fails after 10 s.
 pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -87,7 +101,7 @@ impl Drop for Tracked {
 pub fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .enable_time()
+        .enable_all()
         .build()
         .unwrap()
 }
