@@ -245,6 +245,8 @@ pub struct SelectFuture<'s, 'a> {
     token: Option<Token>,
     /// The timer that aborts `token`'s waiter at the deadline (`Mode::Until`).
     timer: Option<TimerId>,
+    /// Whether any arm is a future (`pat = future => body`), polled on every wake.
+    has_futures: bool,
 }
 
 impl std::fmt::Debug for SelectFuture<'_, '_> {
@@ -266,12 +268,14 @@ pub fn run_async<'s, 'a>(
     biased: bool,
     mode: Mode,
 ) -> SelectFuture<'s, 'a> {
+    let has_futures = arms.iter().any(|a| a.is_future());
     SelectFuture {
         arms,
         biased,
         mode,
         token: None,
         timer: None,
+        has_futures,
     }
 }
 
@@ -288,6 +292,9 @@ impl SelectFuture<'_, '_> {
     /// While registered: polls the future arms; a ready one wins if it aborts the waiter
     /// before a channel arm is chosen.
     fn poll_futures(&mut self, cx: &mut Context<'_>) -> Option<Option<usize>> {
+        if !self.has_futures {
+            return None;
+        }
         let order = Order::new(self.arms.len(), self.biased);
         let ready = order
             .iter()
