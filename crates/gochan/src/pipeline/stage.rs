@@ -293,6 +293,26 @@ impl<T> Stage<T> {
 /// let sq = gochan::pipeline::map(&ctx, rx, |n: i32| n * n);
 /// assert_eq!(sq.iter().collect::<Vec<_>>(), [4]);
 /// ```
+/// A stage is its output channel for everything but the panic: `select!` arms
+/// (`recv(stage)`), `len`, `is_closed`, ... reach the [`Receiver`]. A select arm does not
+/// re-raise the stage's panic (see [`Stage::receiver`]).
+///
+/// ```
+/// let ctx = gochan::context::background();
+/// let out = gochan::pipeline::generate(&ctx, [7]);
+/// gochan::select! {
+///     recv(out) -> v => assert_eq!(v, Ok(7)),
+///     recv(gochan::after(std::time::Duration::from_secs(5))) -> _ => panic!("timed out"),
+/// }
+/// ```
+impl<T> std::ops::Deref for Stage<T> {
+    type Target = Receiver<T>;
+
+    fn deref(&self) -> &Receiver<T> {
+        &self.rx
+    }
+}
+
 impl<T> From<Receiver<T>> for Stage<T> {
     fn from(rx: Receiver<T>) -> Stage<T> {
         Stage { rx, panic: None }
