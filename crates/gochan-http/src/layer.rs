@@ -107,7 +107,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::grpc_timeout;
-use crate::values::{first_forwarded_for, ClientIp, RemoteAddr, RequestId, REQUEST_ID_HEADER};
+use crate::proxies::ForwardedTrust;
+use crate::values::{ClientIp, RemoteAddr, RequestId, REQUEST_ID_HEADER};
 
 /// The default plain-HTTP timeout header: a Go duration string such as `250ms` or `1.5s`.
 pub const TIMEOUT_HEADER: &str = "x-timeout";
@@ -149,7 +150,7 @@ struct Config {
     timeout_header: Option<HeaderName>,
     request_id_header: HeaderName,
     max_timeout: Option<Duration>,
-    trust_forwarded_for: bool,
+    trust_forwarded_for: ForwardedTrust,
     peer: Option<SocketAddr>,
 }
 
@@ -198,7 +199,7 @@ impl ContextLayer {
                 timeout_header: Some(HeaderName::from_static(TIMEOUT_HEADER)),
                 request_id_header: HeaderName::from_static(REQUEST_ID_HEADER),
                 max_timeout: None,
-                trust_forwarded_for: false,
+                trust_forwarded_for: ForwardedTrust::Ignore,
                 peer: None,
             }),
         }
@@ -234,10 +235,24 @@ impl ContextLayer {
         self
     }
 
-    /// Take the client IP from the first `X-Forwarded-For` address (only behind a proxy
-    /// you trust: clients can write this header).
-    pub fn trust_forwarded_for(mut self, trust: bool) -> Self {
-        self.cfg().trust_forwarded_for = trust;
+    /// Take the client IP from `X-Forwarded-For` (clients can write this header, so
+    /// believe it only behind proxies you run):
+    /// - a list of trusted proxy networks ([`ProxyNet`](crate::ProxyNet), e.g.
+    ///   `"10.0.0.0/8"`): the header is believed only when the connection's peer is in
+    ///   them, and the client is the right-most hop that is not (MDN's rule);
+    /// - `true`: the first (left-most) hop, from any peer (every request must come through
+    ///   your proxy); `false` (the default): the connection's peer.
+    ///
+    /// A malformed header is ignored (the peer is used).
+    ///
+    /// ```
+    /// use gochan_http::{ContextLayer, ProxyNet};
+    /// let nets = ["10.0.0.0/8", "fd00::/8"].map(|n| n.parse::<ProxyNet>().unwrap());
+    /// let layer = ContextLayer::new().trust_forwarded_for(nets);
+    /// # let _ = layer;
+    /// ```
+    pub fn trust_forwarded_for(mut self, trust: impl Into<ForwardedTrust>) -> Self {
+        self.cfg().trust_forwarded_for = trust.into();
         self
     }
 
@@ -329,15 +344,16 @@ impl Config {
                 return Err(Box::new(self.reject(msg, id_value, grpc)));
             }
         };
-        let forwarded = self
-            .trust_forwarded_for
-            .then(|| req.headers().get("x-forwarded-for"))
-            .flatten()
-            .and_then(first_forwarded_for);
-        let ip = forwarded
-            .or_else(|| req.extensions().get::<RemoteAddr>().map(|a| a.0.ip()))
+        let peer = req
+            .extensions()
+            .get::<RemoteAddr>()
+            .map(|a| a.0.ip())
             .or_else(|| axum_peer(req.extensions()))
             .or_else(|| self.peer.map(|a| a.ip()));
+        let forwarded = self
+            .trust_forwarded_for
+            .client(peer, req.headers().get_all("x-forwarded-for").iter());
+        let ip = forwarded.or(peer);
         let mut ctx = context::with_value(&self.parent, id.clone());
         if let Some(ip) = ip {
             ctx = context::with_value(&ctx, ClientIp(ip));

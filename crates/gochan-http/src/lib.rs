@@ -90,11 +90,13 @@
 pub mod client;
 pub mod grpc_timeout;
 pub mod layer;
+mod proxies;
 mod serve;
 mod values;
 
 pub use client::{send, Client, Error, ResponseBody};
 pub use layer::{Body, ContextLayer, ContextService, RequestEnd, ResponseFuture, TIMEOUT_HEADER};
+pub use proxies::{ForwardedTrust, ProxyNet, ProxyNetError};
 pub use serve::{
     serve, serve_with_grace, service_fn, ServiceFn, DEFAULT_GRACE, HEADER_READ_TIMEOUT,
 };

@@ -123,12 +123,6 @@ pub fn client_ip(ctx: &Context) -> Option<IpAddr> {
     ctx.value::<ClientIp>().map(|ip| ip.0)
 }
 
-/// The first address of an `X-Forwarded-For` value (`client, proxy1, proxy2`).
-pub(crate) fn first_forwarded_for(value: &HeaderValue) -> Option<IpAddr> {
-    let s = value.to_str().ok()?;
-    s.split(',').next()?.trim().parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,16 +147,5 @@ mod tests {
         let a = RequestId::generate();
         assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, RequestId::generate());
-    }
-
-    #[test]
-    fn forwarded_for_takes_the_first_hop() {
-        let v = HeaderValue::from_static("203.0.113.9, 10.0.0.1");
-        assert_eq!(
-            first_forwarded_for(&v),
-            Some("203.0.113.9".parse().unwrap())
-        );
-        let v = HeaderValue::from_static("not-an-ip");
-        assert_eq!(first_forwarded_for(&v), None);
     }
 }

@@ -586,3 +586,52 @@ async fn a_stalled_client_cannot_hold_up_shutdown_past_the_grace_period() {
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     drop(sock);
 }
+
+/// `X-Forwarded-For` behind trusted proxies: believed only from a trusted peer (here the
+/// loopback client), and the client is the right-most hop that is not a trusted proxy
+/// (MDN's rule); a spoofed left-most hop is ignored, and an untrusted peer's header is
+/// not believed at all.
+#[tokio::test]
+async fn forwarded_for_takes_the_right_most_untrusted_hop() {
+    let client = gochan_http::Client::new();
+    let bg = context::background();
+    let ip_for = |addr: SocketAddr, xff: &'static str| {
+        let req = get(addr, "/").header("x-forwarded-for", xff);
+        let client = client.clone();
+        let bg = bg.clone();
+        async move {
+            let (_, body) = text(client.send(&bg, req.body(empty()).unwrap()).await.unwrap()).await;
+            body.rsplit('|').next().unwrap().to_string()
+        }
+    };
+
+    let nets = ["127.0.0.0/8", "10.0.0.0/8"].map(|n| n.parse::<gochan_http::ProxyNet>().unwrap());
+    let (addr, _seen, _stop) = start(
+        ContextLayer::new().trust_forwarded_for(nets),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(
+        ip_for(addr, "6.6.6.6, 203.0.113.9, 10.1.1.1").await,
+        "203.0.113.9"
+    );
+    assert_eq!(ip_for(addr, "10.2.2.2").await, "10.2.2.2");
+    assert_eq!(ip_for(addr, "not-an-ip, 10.1.1.1").await, "127.0.0.1");
+
+    // The peer (loopback) is not a trusted proxy here: the header is not believed.
+    let nets = ["10.0.0.0/8".parse::<gochan_http::ProxyNet>().unwrap()];
+    let (addr, _seen2, _stop2) = start(
+        ContextLayer::new().trust_forwarded_for(nets),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(ip_for(addr, "203.0.113.9").await, "127.0.0.1");
+
+    // `true`: the first hop from any peer (the old behaviour).
+    let (addr, _seen3, _stop3) = start(
+        ContextLayer::new().trust_forwarded_for(true),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(ip_for(addr, "6.6.6.6, 10.1.1.1").await, "6.6.6.6");
+}

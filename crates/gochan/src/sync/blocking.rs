@@ -20,6 +20,7 @@ pub(crate) enum Op {
 
 impl Op {
     /// `(blocking call, async form)`.
+    #[cfg_attr(not(all(feature = "tokio", not(loom))), allow(dead_code))]
     fn names(self) -> (&'static str, &'static str) {
         match self {
             Op::Recv => ("Receiver::recv", "rx.recv_async().await"),
