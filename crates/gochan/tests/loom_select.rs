@@ -146,3 +146,31 @@ fn async_select_send_arm_drop_vs_claim() {
         );
     });
 }
+
+/// Go's TestNonblockSelectRace as a model: `c1` holds a value while another thread puts
+/// one in `c2` and takes the one in `c1`. At every moment one channel holds a value, so
+/// the non-blocking select must never take `default`. Under loom the validated pass gives
+/// up after one retry, so this also drives the locked pass (every channel locked in
+/// address order).
+#[test]
+fn nonblock_select_sees_one_moment() {
+    loom::model(|| {
+        let (t1, c1) = gochan::bounded::<u32>(1);
+        let (t2, c2) = gochan::bounded::<u32>(1);
+        t1.send(1).unwrap();
+        let (r1, r2) = (c1.clone(), c2.clone());
+        // Biased (a random arm order would make the model nondeterministic), `c2` first:
+        // the order in which a plain pass can miss both.
+        let sel = thread::spawn(move || {
+            gochan::select_biased! {
+                recv(r2) -> v => v.is_ok(),
+                recv(r1) -> v => v.is_ok(),
+                default => false,
+            }
+        });
+        t2.send(2).unwrap();
+        let _ = c1.try_recv();
+        assert!(sel.join().unwrap(), "no channel was ready at one moment");
+        drop((t1, t2));
+    });
+}

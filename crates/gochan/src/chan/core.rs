@@ -19,8 +19,9 @@
 //! - `version` increases on every change of state that could make an operation ready; a
 //!   select's non-blocking pass uses it to prove it saw all its channels at one moment.
 //!
-//! Lock order: a thread holds at most one channel lock at a time. Wakes happen after the
-//! lock is released.
+//! Lock order: a thread holds at most one channel lock at a time, except a select's locked
+//! pass (`select/engine.rs`), which takes its channels' locks in address order. Wakes
+//! happen after the locks are released.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};

@@ -13,8 +13,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::chan::core::Chan;
-use crate::chan::waiter::{Packet, Waiter};
+use crate::chan::core::{Chan, Inner};
+use crate::chan::waiter::{Packet, WakeHandle, Waiter};
+use crate::sync::SpinGuard;
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
 
 /// The select's shared waiter, handed to each arm as it registers.
@@ -62,6 +63,15 @@ pub trait Arm {
     fn on_abandoned(&mut self, closed: bool);
     /// Channel identity and kind, for the dynamic select's typed accessors.
     fn identity(&self) -> (*const (), Kind);
+    /// The locked pass (see the engine): takes this arm's channel lock and keeps it, so
+    /// that `try_complete` works under it, until [`Arm::release_lock`].
+    fn hold_lock(&mut self) {}
+    /// Releases the lock taken by [`Arm::hold_lock`]; a wake owed by an operation done
+    /// under it is kept for [`Arm::flush_wake`].
+    fn release_lock(&mut self) {}
+    /// Wakes the counterpart of an operation done under a held lock (after every lock of
+    /// the pass is released).
+    fn flush_wake(&mut self) {}
     /// Whether this arm awaits a future instead of a channel operation (`select_async!`).
     fn is_future(&self) -> bool {
         false
@@ -73,12 +83,27 @@ pub trait Arm {
     }
 }
 
+/// A channel lock held by an arm during a select's locked pass (`engine::locked_pass`).
+struct Held<'a, T>(SpinGuard<'a, Inner<T>>);
+
+// Under loom the channel lock is loom's mutex, whose guard is `!Send`; gochan's own spin
+// lock guard is `Send`, so outside the models this impl is not needed.
+#[cfg(loom)]
+// SAFETY: a `Held` exists only inside `engine::locked_pass`, a synchronous function that
+// takes every lock and releases it again on the same thread before returning; an arm that
+// moves between threads (an async select between two polls) never holds one.
+unsafe impl<T: Send> Send for Held<'_, T> {}
+
 /// A receive arm.
 #[doc(hidden)]
 pub struct RecvArm<'a, T> {
     chan: &'a Chan<T>,
     packet: Option<Arc<Packet<T>>>,
     result: Option<Result<T, RecvError>>,
+    /// The channel's lock, held during a locked pass.
+    held: Option<Held<'a, T>>,
+    /// A counterpart to wake once the locked pass has released every lock.
+    wake: Option<WakeHandle<T>>,
 }
 
 impl<'a, T> RecvArm<'a, T> {
@@ -88,6 +113,8 @@ impl<'a, T> RecvArm<'a, T> {
             chan: &rx.chan,
             packet: None,
             result: None,
+            held: None,
+            wake: None,
         }
     }
 
@@ -105,17 +132,30 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn try_complete(&mut self) -> bool {
-        let mut inner = self.chan.lock();
-        let mut r = self.chan.try_recv_locked(&mut inner, None);
-        if let Err(TryRecvError::Empty) = r {
-            (inner, r) = self.chan.relook_expired(inner, None);
-        }
-        match r {
-            Ok((v, wake)) => {
-                drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
+        let chan = self.chan;
+        let r = match self.held.as_mut() {
+            // A locked pass: the wake waits until every lock of the pass is released.
+            Some(Held(inner)) => chan.try_recv_locked(inner, None).map(|(v, wake)| {
+                self.wake = wake;
+                v
+            }),
+            None => {
+                let mut inner = chan.lock();
+                let mut r = chan.try_recv_locked(&mut inner, None);
+                if let Err(TryRecvError::Empty) = r {
+                    (inner, r) = chan.relook_expired(inner, None);
                 }
+                drop(inner);
+                r.map(|(v, wake)| {
+                    if let Some(p) = wake {
+                        p.waiter().wake();
+                    }
+                    v
+                })
+            }
+        };
+        match r {
+            Ok(v) => {
                 self.result = Some(Ok(v));
                 true
             }
@@ -124,6 +164,20 @@ impl<T> Arm for RecvArm<'_, T> {
                 true
             }
             Err(TryRecvError::Empty) => false,
+        }
+    }
+
+    fn hold_lock(&mut self) {
+        self.held = Some(Held(self.chan.lock()));
+    }
+
+    fn release_lock(&mut self) {
+        self.held = None;
+    }
+
+    fn flush_wake(&mut self) {
+        if let Some(p) = self.wake.take() {
+            p.waiter().wake();
         }
     }
 
@@ -201,6 +255,10 @@ pub struct SendArm<'a, T> {
     value: Option<T>,
     packet: Option<Arc<Packet<T>>>,
     result: Option<Result<(), SendError<T>>>,
+    /// The channel's lock, held during a locked pass.
+    held: Option<Held<'a, T>>,
+    /// A counterpart to wake once the locked pass has released every lock.
+    wake: Option<WakeHandle<T>>,
 }
 
 impl<'a, T> SendArm<'a, T> {
@@ -211,6 +269,8 @@ impl<'a, T> SendArm<'a, T> {
             value: Some(value),
             packet: None,
             result: None,
+            held: None,
+            wake: None,
         }
     }
 
@@ -236,13 +296,25 @@ impl<T> Arm for SendArm<'_, T> {
         let Some(value) = self.value.take() else {
             return false;
         };
-        let mut inner = self.chan.lock();
-        match self.chan.try_send_locked(&mut inner, value, None) {
-            Ok(wake) => {
+        let chan = self.chan;
+        let r = match self.held.as_mut() {
+            // A locked pass: the wake waits until every lock of the pass is released.
+            Some(Held(inner)) => chan.try_send_locked(inner, value, None).map(|wake| {
+                self.wake = wake;
+            }),
+            None => {
+                let mut inner = chan.lock();
+                let r = chan.try_send_locked(&mut inner, value, None);
                 drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
+                r.map(|wake| {
+                    if let Some(p) = wake {
+                        p.waiter().wake();
+                    }
+                })
+            }
+        };
+        match r {
+            Ok(()) => {
                 self.result = Some(Ok(()));
                 true
             }
@@ -254,6 +326,20 @@ impl<T> Arm for SendArm<'_, T> {
                 self.value = Some(v);
                 false
             }
+        }
+    }
+
+    fn hold_lock(&mut self) {
+        self.held = Some(Held(self.chan.lock()));
+    }
+
+    fn release_lock(&mut self) {
+        self.held = None;
+    }
+
+    fn flush_wake(&mut self) {
+        if let Some(p) = self.wake.take() {
+            p.waiter().wake();
         }
     }
 

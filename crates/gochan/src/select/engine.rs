@@ -101,8 +101,14 @@ impl Order {
     }
 }
 
-/// Step 1. `atomic` re-runs the pass until no channel changed during it. Future arms are
-/// polled with `cx` (an async select); without one they are never ready.
+/// How many validated passes an atomic try pass makes before it takes every channel's
+/// lock instead (fewer under loom, so the models reach the locked pass).
+const VALIDATED_PASSES: u32 = if cfg!(loom) { 1 } else { 8 };
+
+/// Step 1. `atomic` re-runs the pass until no channel changed during it; after
+/// [`VALIDATED_PASSES`] tries (heavy churn) it locks every channel instead
+/// ([`locked_pass`]), so the pass is bounded. Future arms are polled with `cx` (an async
+/// select); without one they are never ready.
 fn try_pass<A: Arm + ?Sized>(
     arms: &mut [&mut A],
     order: &Order,
@@ -111,7 +117,16 @@ fn try_pass<A: Arm + ?Sized>(
 ) -> Option<usize> {
     let mut inline = [0u64; INLINE];
     let mut heap = Vec::new();
+    let mut passes = 0;
     loop {
+        if atomic && passes >= VALIDATED_PASSES {
+            if let Some(chosen) = locked_pass(arms, order) {
+                return chosen.or_else(|| poll_futures_once(arms, order, cx.as_deref_mut()));
+            }
+            // A channel appears in two arms: keep validating, yielding to the churn.
+            std::thread::yield_now();
+        }
+        passes += 1;
         let before: &[u64] = if !atomic {
             &[]
         } else if arms.len() <= INLINE {
@@ -137,6 +152,51 @@ fn try_pass<A: Arm + ?Sized>(
             return None;
         }
     }
+}
+
+/// The bounded end of an atomic pass (Go's `sellock`): lock every arm's channel in
+/// address order, try the arms in `order` under the locks, release them, then wake the
+/// counterpart of the operation done, if any. `None` if a channel appears in two arms
+/// (one lock cannot be held twice); the caller then goes on validating.
+///
+/// Lock order: other code holds one channel lock at a time, and every locked pass takes
+/// its locks in address order, so no cycle can form.
+fn locked_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order) -> Option<Option<usize>> {
+    let mut by_chan: Vec<(usize, usize)> = arms
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.is_future())
+        .map(|(i, a)| (a.identity().0 as usize, i))
+        .collect();
+    by_chan.sort_unstable();
+    if by_chan.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    for &(_, i) in &by_chan {
+        arms[i].hold_lock();
+    }
+    let chosen = order
+        .iter()
+        .find(|&i| !arms[i].is_future() && arms[i].try_complete());
+    for &(_, i) in by_chan.iter().rev() {
+        arms[i].release_lock();
+    }
+    for &(_, i) in &by_chan {
+        arms[i].flush_wake();
+    }
+    Some(chosen)
+}
+
+/// Polls the future arms once, in `order` (after a locked pass found no channel ready).
+fn poll_futures_once<A: Arm + ?Sized>(
+    arms: &mut [&mut A],
+    order: &Order,
+    cx: Option<&mut Context<'_>>,
+) -> Option<usize> {
+    let cx = cx?;
+    order
+        .iter()
+        .find(|&i| arms[i].is_future() && arms[i].poll_ready(cx))
 }
 
 /// Step 2. Returns `false` if an arm was ready while registering (the caller aborts).

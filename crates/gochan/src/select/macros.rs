@@ -335,13 +335,17 @@ macro_rules! __select_gen {
             let mut __arms = ($($crate::__select_new!($kind __chans.$i; $($args)*),)*);
             let __index: ::core::option::Option<usize> =
                 $crate::__select_run!($sync $biased $def [$(&mut __arms.$i),*]);
-            (__index, ($(
+            let __results = ($(
                 if __index == ::core::option::Option::Some($i) {
                     ::core::option::Option::Some(__arms.$i.take())
                 } else {
                     ::core::option::Option::None
                 },
-            )*))
+            )*);
+            // Dropped here, not at the block's end: if an unsent value's `Drop` panics,
+            // the unwinding still drops the received value in `__results`.
+            ::core::mem::drop(__arms);
+            (__index, __results)
         };
         #[allow(unreachable_code)]
         match __index {
