@@ -98,7 +98,8 @@ pub use client::{send, Client, Error, ResponseBody};
 pub use layer::{Body, ContextLayer, ContextService, RequestEnd, ResponseFuture, TIMEOUT_HEADER};
 pub use proxies::{ForwardedTrust, ProxyNet, ProxyNetError};
 pub use serve::{
-    serve, serve_with_grace, service_fn, ServiceFn, DEFAULT_GRACE, HEADER_READ_TIMEOUT,
+    serve, serve_with_grace, serve_with_timeouts, service_fn, ServiceFn, DEFAULT_GRACE,
+    HEADER_READ_TIMEOUT,
 };
 pub use values::{
     client_ip, request_id, ClientIp, RemoteAddr, RequestId, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER,

@@ -8,6 +8,8 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context as TaskCx, Poll};
 use std::time::Duration;
 
@@ -41,7 +43,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Must run inside a tokio runtime (it spawns one task per connection). Accept errors
 /// (out of file descriptors, a connection reset before accept) are retried after a pause
 /// that doubles from 5 ms to 1 s, as Go's `Server.Serve` does. A client that does not
-/// finish its request head within [`HEADER_READ_TIMEOUT`] is disconnected.
+/// finish its first request head within [`HEADER_READ_TIMEOUT`] of connecting is disconnected
+/// (whatever it sent meanwhile: nothing, part of a head, part of the HTTP/2 preface), and
+/// so is an HTTP/1 client that takes longer than that for any later head.
 ///
 /// # Errors
 /// None today: the `io::Result` leaves room for listener errors that cannot be retried.
@@ -76,12 +80,38 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    serve_with_timeouts(listener, shutdown, grace, HEADER_READ_TIMEOUT, service).await
+}
+
+/// [`serve_with_grace`] with a chosen header-read timeout (Go's
+/// `Server.ReadHeaderTimeout`): a connection that has not delivered the head of its first
+/// request within `header_read_timeout` of being accepted is closed, whatever it sent
+/// (nothing at all, part of an HTTP/1 head, part of the HTTP/2 preface, or an HTTP/2
+/// preface and no request); later HTTP/1 request heads get the same time each.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_timeouts<S, B>(
+    listener: TcpListener,
+    shutdown: &Context,
+    grace: Duration,
+    header_read_timeout: Duration,
+    service: S,
+) -> io::Result<()>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_read_timeout);
     let mut conns = tokio::task::JoinSet::new();
     let mut backoff = Duration::ZERO;
     loop {
@@ -100,17 +130,32 @@ where
         };
         backoff = Duration::ZERO;
         let _ = stream.set_nodelay(true);
+        let first_request = Arc::new(AtomicBool::new(false));
         let svc = TowerToHyperService::new(WithRemoteAddr {
             inner: service.clone(),
             addr: peer,
+            first_request: first_request.clone(),
         });
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), svc)
             .into_owned();
         let conn = graceful.watch(conn);
         conns.spawn(async move {
-            // A connection error (client reset, bad request) ends only that connection.
-            let _ = conn.await;
+            // hyper's own header-read timeout only starts once the protocol is known:
+            // the `auto` builder first waits for the 24 bytes of the HTTP/2 preface, or
+            // for one byte that is not part of it, with no time limit. So a client that
+            // sends nothing, or a prefix of the preface, would hold the connection
+            // forever; this timer cuts every connection whose first request has not
+            // arrived in time.
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                // A connection error (client reset, bad request) ends only that connection.
+                _ = conn.as_mut() => return,
+                () = tokio::time::sleep(header_read_timeout) => {}
+            }
+            if first_request.load(Ordering::Acquire) {
+                let _ = conn.await;
+            } // else: dropping the connection closes it
         });
     }
     drop(listener);
@@ -126,6 +171,8 @@ where
 struct WithRemoteAddr<S> {
     inner: S,
     addr: SocketAddr,
+    /// Set when the connection's first request head has arrived.
+    first_request: Arc<AtomicBool>,
 }
 
 impl<S, B> Service<Request<B>> for WithRemoteAddr<S>
@@ -141,6 +188,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> S::Future {
+        self.first_request.store(true, Ordering::Release);
         req.extensions_mut().insert(RemoteAddr(self.addr));
         self.inner.call(req)
     }

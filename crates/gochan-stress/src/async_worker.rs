@@ -29,13 +29,34 @@ pub async fn run(w: Arc<World>, idx: usize, seed: u64) {
     };
     let mut n = 0u64;
     while !t.w.stopping() {
-        t.step().await;
+        if t.w.faults {
+            // A panicking drop (fault mode) unwinds out of the operation; the task goes on.
+            let w = t.w.clone();
+            if let Err(p) = catch_unwind(t.step()).await {
+                w.ledger.caught(p, "a task's operation");
+            }
+        } else {
+            t.step().await;
+        }
         n += 1;
         if n % 256 == 0 {
             t.w.ops_total.fetch_add(256, Ordering::Relaxed);
         }
     }
     t.w.counts.lock().merge(&t.counts);
+}
+
+/// Polls `fut` to its end, catching a panic of any poll (the future is then dropped).
+async fn catch_unwind<F: Future>(fut: F) -> std::thread::Result<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(p) => Poll::Ready(Err(p)),
+        }
+    })
+    .await
 }
 
 impl Task {
@@ -99,6 +120,11 @@ impl Task {
     }
 
     async fn step(&mut self) {
+        if self.w.faults && self.rng.u8(..100) == 0 {
+            self.set(Op::PanicProbe);
+            crate::faults::probe(&self.w, &mut self.rng);
+            return;
+        }
         match self.rng.u32(..1000) {
             0..=179 => self.send_async().await,
             180..=359 => self.recv_async().await,
@@ -143,7 +169,7 @@ impl Task {
 
     async fn send_async(&mut self) {
         self.set(Op::SendAsync);
-        let race = self.rng.bool();
+        let race = self.rng.u8(..4) < if self.w.faults { 3 } else { 2 };
         let t = self.tx();
         let m = self.w.msg(&t, race, Op::SendAsync);
         let id = m.id();
@@ -154,7 +180,7 @@ impl Task {
 
     async fn recv_async(&mut self) {
         self.set(Op::RecvAsync);
-        let race = self.rng.bool();
+        let race = self.rng.u8(..4) < if self.w.faults { 3 } else { 2 };
         let r = self.rx();
         let w = self.w.clone();
         let fut = async { settle_recv(&w, r.rx.recv_async().await, &r) };

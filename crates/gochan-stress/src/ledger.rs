@@ -29,6 +29,12 @@ const SENT: u16 = 1 << 8;
 const DISCARDABLE: u16 = 1 << 9;
 const GEN_DEAD: u16 = 1 << 10;
 const UNCHOSEN: u16 = 1 << 11;
+const UNWOUND: u16 = 1 << 12;
+
+/// The payload of the panic thrown by the `Drop` of a message armed to panic (the soak's
+/// `faults` mode): catchers tell it from any other panic.
+#[derive(Debug)]
+pub struct DropPanic(pub u64);
 
 /// At most this many problem descriptions are kept (the count is exact).
 const MAX_PROBLEMS: usize = 32;
@@ -55,6 +61,21 @@ pub struct MsgFigures {
     pub discarded: u64,
     /// Events (other than a late "sent") that reached an already verified id.
     pub late_events: u64,
+    /// Dropped exactly once, unresolved, while the thread unwound a panic (a panicking
+    /// drop of another message): the value went with the panic, as any local would.
+    pub unwound: u64,
+}
+
+/// Panicking drops: thrown, caught by a worker or the harness, and not thrown because the
+/// thread was already unwinding (a second panic would abort the process).
+#[derive(Debug, Default)]
+pub struct DropPanics {
+    /// Drops that panicked.
+    pub thrown: AtomicU64,
+    /// Panics with a [`DropPanic`] payload caught by the harness.
+    pub caught: AtomicU64,
+    /// Drops of armed messages during unwinding (they did not panic).
+    pub suppressed: AtomicU64,
 }
 
 /// Records the fate of every message of one run.
@@ -65,6 +86,8 @@ pub struct Ledger {
     first_live: AtomicUsize,
     figures: Mutex<MsgFigures>,
     problems: Mutex<(u64, Vec<String>)>,
+    /// Panicking-drop accounting.
+    pub drop_panics: DropPanics,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -85,6 +108,7 @@ impl Ledger {
             first_live: AtomicUsize::new(0),
             figures: Mutex::new(MsgFigures::default()),
             problems: Mutex::new((0, Vec::new())),
+            drop_panics: DropPanics::default(),
         }))
     }
 
@@ -246,6 +270,8 @@ impl Ledger {
                 f.lost_with_channel += 1;
             } else if c & DISCARDABLE != 0 && c & SENT == 0 {
                 f.discarded += 1;
+            } else if c & UNWOUND != 0 {
+                f.unwound += 1;
             } else if c & SENT != 0 {
                 self.problem(format!(
                     "msg {id}: sent successfully, then dropped unreceived while its channel \
@@ -258,6 +284,22 @@ impl Ledger {
         g.returned += f.returned;
         g.lost_with_channel += f.lost_with_channel;
         g.discarded += f.discarded;
+        g.unwound += f.unwound;
+    }
+
+    /// Accounts a caught panic: a [`DropPanic`] is counted, anything else is a violation
+    /// (gochan itself panicked, e.g. a lock poisoned by an earlier panic).
+    pub fn caught(&self, payload: Box<dyn std::any::Any + Send>, during: &str) {
+        if payload.downcast_ref::<DropPanic>().is_some() {
+            self.drop_panics.caught.fetch_add(1, Ordering::AcqRel);
+            return;
+        }
+        let msg = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        self.problem(format!("unexpected panic during {during}: {msg}"));
     }
 }
 
@@ -344,6 +386,8 @@ pub struct Msg {
     discardable: bool,
     origin: &'static str,
     fate: Fate,
+    /// Its `Drop` panics (after recording its fate).
+    panics: bool,
 }
 
 impl Msg {
@@ -356,7 +400,15 @@ impl Msg {
             discardable,
             origin,
             fate: Fate::Unresolved,
+            panics: false,
         }
+    }
+
+    /// Arms the message's `Drop` to panic with [`DropPanic`] (once its fate is recorded;
+    /// not while its thread is already unwinding).
+    pub fn panicking(mut self) -> Msg {
+        self.panics = true;
+        self
     }
 
     /// The message's id.
@@ -389,12 +441,13 @@ impl Msg {
 
 impl Drop for Msg {
     fn drop(&mut self) {
+        let unwinding = std::thread::panicking();
         let (counters, flags): (&[u32], u16) = match self.fate {
             Fate::Received => (&[RECV, DROP], 0),
             Fate::Returned => (&[RET, DROP], 0),
             Fate::Unresolved => {
                 let dead = self.gen.dead.load(Ordering::Acquire);
-                if !dead && !self.discardable {
+                if !dead && !self.discardable && !unwinding {
                     self.ledger.problem(format!(
                         "msg {} (from {}, cap {:?}): dropped unreceived by thread {:?} while \
                          its channel still had receivers",
@@ -411,10 +464,22 @@ impl Drop for Msg {
                 if self.discardable {
                     f |= DISCARDABLE;
                 }
+                if unwinding {
+                    f |= UNWOUND;
+                }
                 (&[LOST, DROP], f)
             }
         };
         self.ledger.record(self.id, counters, flags, true);
+        if self.panics {
+            let p = &self.ledger.drop_panics;
+            if unwinding {
+                p.suppressed.fetch_add(1, Ordering::AcqRel);
+            } else {
+                p.thrown.fetch_add(1, Ordering::AcqRel);
+                std::panic::panic_any(DropPanic(self.id));
+            }
+        }
     }
 }
 
@@ -501,6 +566,7 @@ mod tests {
             discardable: false,
             origin: "twin",
             fate: Fate::Unresolved,
+            panics: false,
         };
         twin.received(&_rx);
         m.received(&_rx);

@@ -4,6 +4,7 @@
 //! `README.md`). [`run`] is used by the binary and by the integration test.
 
 mod async_worker;
+mod faults;
 pub mod ledger;
 mod report;
 mod sync_worker;
@@ -43,6 +44,17 @@ pub struct Config {
     pub tasks: usize,
     /// Print a progress line every 10 s to stderr.
     pub progress: bool,
+    /// Fault mode: one message in [`world::PANIC_ONE_IN`] panics when dropped (wherever
+    /// that happens: in a worker, or inside gochan), panic probes run, and more async
+    /// operations are dropped mid-wait. Every panic must be caught exactly once, every
+    /// message still dropped exactly once, and gochan must keep working.
+    pub faults: bool,
+    /// In fault mode, also arm the values of `select!`/`select_async!` send arms. Off by
+    /// default: gochan's select macros then leak (never drop) the chosen receive arm's
+    /// value when an unchosen send value's drop panics (the macro builds the chosen
+    /// result as its block's tail value, then drops the arms; a panic there leaks that
+    /// value). The dynamic `Select` is armed either way.
+    pub select_arm_faults: bool,
 }
 
 impl Default for Config {
@@ -53,6 +65,8 @@ impl Default for Config {
             threads: 8,
             tasks: 32,
             progress: false,
+            faults: false,
+            select_arm_faults: false,
         }
     }
 }
@@ -92,9 +106,26 @@ fn settle(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Keeps the default panic hook quiet about the drop panics of fault mode (thousands of
+/// them), and only about those.
+fn quiet_drop_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<ledger::DropPanic>().is_none() {
+                prev(info);
+            }
+        }));
+    });
+}
+
 /// Runs one soak and audits it.
 pub fn run(cfg: &Config) -> Report {
     let started = Instant::now();
+    if cfg.faults {
+        quiet_drop_panics();
+    }
     // Start the lazily created timer thread before taking the baselines.
     drop(gochan::after(Duration::from_secs(1)));
     let base_timers = gochan::time::pending_timers();
@@ -106,7 +137,14 @@ pub fn run(cfg: &Config) -> Report {
     let ledger = ledger::Ledger::leak();
     let (root, root_cancel) = context::with_cancel(&context::background());
     let workers = cfg.threads + cfg.tasks;
-    let world = Arc::new(World::new(ledger, root.clone(), SLOTS, workers));
+    let world = Arc::new(World::new(
+        ledger,
+        root.clone(),
+        SLOTS,
+        workers,
+        cfg.faults,
+        cfg.select_arm_faults,
+    ));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_time()
@@ -182,6 +220,7 @@ pub fn run(cfg: &Config) -> Report {
         seed: cfg.seed,
         threads: cfg.threads,
         tasks: cfg.tasks,
+        faults: cfg.faults,
         ..Report::default()
     };
     let closed_at = Instant::now();
@@ -260,10 +299,29 @@ pub fn run(cfg: &Config) -> Report {
 
     // Channels: drop the last handles; every message must now be accounted for.
     report.counts = world.counts.lock().clone();
+    // The last handles may drop buffered values that panic when dropped (fault mode).
+    for slot in &world.slots {
+        while world
+            .catching("the final clean-up", || slot.clear())
+            .is_none()
+        {}
+    }
     world.clear_slots();
     drop(world);
     drop(root);
     report.msgs = ledger.finish();
+    let dp = &ledger.drop_panics;
+    report.drop_panics = [
+        dp.thrown.load(Ordering::Acquire),
+        dp.caught.load(Ordering::Acquire),
+        dp.suppressed.load(Ordering::Acquire),
+    ];
+    if report.drop_panics[0] != report.drop_panics[1] {
+        ledger.problem(format!(
+            "{} drops panicked but {} such panics were caught (lost or duplicated panics)",
+            report.drop_panics[0], report.drop_panics[1]
+        ));
+    }
     report.problems = ledger.problems();
 
     // Resources back to their baselines.

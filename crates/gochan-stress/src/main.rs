@@ -1,13 +1,14 @@
-//! `gochan-stress --seconds N [--seed S] [--threads T] [--tasks K] [--quiet]`
+//! `gochan-stress --seconds N [--seed S] [--threads T] [--tasks K] [--faults] [--quiet]`
 
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: gochan-stress --seconds N [--seed S] [--threads T] [--tasks K] [--quiet]
+    "usage: gochan-stress --seconds N [--seed S] [--threads T] [--tasks K] [--faults] [--quiet]
   --seconds N   soak duration (default 10)
   --seed S      seed of the workers' random generators (default: from the clock)
   --threads T   OS worker threads (default 8)
   --tasks K     tokio tasks on a 2-worker runtime (default 32)
+  --faults      fault mode: values whose Drop panics, panic probes, more dropped futures
   --quiet       no progress lines";
 
 fn parse() -> Result<gochan_stress::Config, String> {
@@ -43,6 +44,7 @@ fn parse() -> Result<gochan_stress::Config, String> {
                     .map_err(|e| format!("--tasks: {e}"))?
             }
             "--quiet" => cfg.progress = false,
+            "--faults" => cfg.faults = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -65,8 +67,12 @@ fn main() -> ExitCode {
         }
     };
     eprintln!(
-        "gochan-stress: {} s, seed {}, {} threads, {} tasks",
-        cfg.seconds, cfg.seed, cfg.threads, cfg.tasks
+        "gochan-stress: {} s, seed {}, {} threads, {} tasks{}",
+        cfg.seconds,
+        cfg.seed,
+        cfg.threads,
+        cfg.tasks,
+        if cfg.faults { ", faults" } else { "" }
     );
     let report = gochan_stress::run(&cfg);
     println!("{report}");

@@ -17,6 +17,10 @@ pub struct Report {
     pub threads: usize,
     /// Tokio tasks (on a 2-worker runtime).
     pub tasks: usize,
+    /// Fault mode (panicking drops, panic probes).
+    pub faults: bool,
+    /// Panicking drops: thrown, caught, not thrown because the thread was unwinding.
+    pub drop_panics: [u64; 3],
     /// Operations and faults by kind.
     pub counts: Counts,
     /// Message figures.
@@ -99,7 +103,7 @@ impl Report {
             }
         }
         let m = &self.msgs;
-        let settled = m.received + m.returned + m.lost_with_channel + m.discarded;
+        let settled = m.received + m.returned + m.lost_with_channel + m.discarded + m.unwound;
         if settled != m.issued && self.stuck.is_empty() {
             f.push(format!(
                 "{} of {} messages unaccounted for",
@@ -158,13 +162,23 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "messages: {} issued; received {}, returned in errors {}, dropped with their \
-             channel {}, discarded (unchosen arm / cancelled send) {}",
+             channel {}, discarded (unchosen arm / cancelled send) {}, dropped unwinding a \
+             panic {}",
             si(m.issued),
             si(m.received),
             si(m.returned),
             si(m.lost_with_channel),
-            si(m.discarded)
+            si(m.discarded),
+            si(m.unwound)
         )?;
+        if self.faults {
+            let [thrown, caught, suppressed] = self.drop_panics;
+            writeln!(
+                f,
+                "panicking drops: {thrown} panicked, {caught} caught, {suppressed} armed values \
+                 dropped while unwinding (not thrown: a second panic aborts)"
+            )?;
+        }
         let [reg, ran, stopped, dropped, early] = self.after_funcs;
         writeln!(
             f,

@@ -50,14 +50,23 @@ pub fn run(w: Arc<World>, idx: usize, seed: u64) {
     };
     let mut n = 0u64;
     while !wk.w.stopping() {
-        wk.step();
+        if wk.w.faults {
+            // A panicking drop (fault mode) unwinds out of the operation; the worker goes on.
+            let w = wk.w.clone();
+            let _ = w.catching("a thread's operation", || wk.step());
+        } else {
+            wk.step();
+        }
         n += 1;
         if n % 256 == 0 {
             wk.w.ops_total.fetch_add(256, Ordering::Relaxed);
         }
     }
     wk.set(Op::Idle);
-    wk.hoard.clear();
+    // Hoarded handles may be the last of a channel holding panicking values.
+    while !wk.hoard.is_empty() {
+        let _ = world.catching("a thread's exit", || wk.hoard.clear());
+    }
     wk.timers.clear();
     wk.afs.clear();
     world.counts.lock().merge(&wk.counts);
@@ -122,6 +131,11 @@ impl Worker {
     }
 
     fn step(&mut self) {
+        if self.w.faults && self.rng.u8(..100) == 0 {
+            self.set(Op::PanicProbe);
+            crate::faults::probe(&self.w, &mut self.rng);
+            return;
+        }
         match self.rng.u32(..1000) {
             0..=99 => self.send_timeout(),
             100..=199 => self.recv_timeout(),

@@ -29,7 +29,7 @@ kinds!(Op, OPS, OP_NAMES:
     SendAsync, RecvAsync, SelectAsync, SelectAsyncTimed, SelectAsyncDefault, CtxWaitAsync, Yield,
     Close, Replace, HandleClone, HandleDrop,
     CtxDerive, CtxCancel, CtxDrop, AfterFunc, AfterFuncStop,
-    After, TimerNew, TimerStop, TimerReset, TimerRecv, TimerDrop,
+    After, TimerNew, TimerStop, TimerReset, TimerRecv, TimerDrop, PanicProbe,
 );
 
 kinds!(Fault, FAULTS, FAULT_NAMES:
@@ -143,7 +143,8 @@ impl Slot {
         }
     }
 
-    fn clear(&self) {
+    /// Drops the slot's handles.
+    pub fn clear(&self) {
         let mut st = self.state.lock();
         let old = (st.rx.take(), st.tx.take());
         drop(st);
@@ -230,6 +231,9 @@ impl Drop for ExitMark {
     }
 }
 
+/// In fault mode, one message in this many panics when dropped.
+pub const PANIC_ONE_IN: u32 = 16;
+
 /// Maximum number of pooled contexts.
 pub const POOL_MAX: usize = 24;
 
@@ -256,11 +260,23 @@ pub struct World {
     pub ops_total: AtomicU64,
     /// Every worker's current operation (threads first, then tasks).
     pub board: Vec<Board>,
+    /// Fault mode: some messages panic when dropped, and panic probes run.
+    pub faults: bool,
+    /// Fault mode also arms the send-arm values of `select!`/`select_async!` (see
+    /// [`crate::Config::select_arm_faults`]).
+    pub select_arm_faults: bool,
 }
 
 impl World {
     /// A world with `slots` channel slots and `workers` board entries.
-    pub fn new(ledger: &'static Ledger, root: Context, slots: usize, workers: usize) -> World {
+    pub fn new(
+        ledger: &'static Ledger,
+        root: Context,
+        slots: usize,
+        workers: usize,
+        faults: bool,
+        select_arm_faults: bool,
+    ) -> World {
         let (quit_tx, quit_rx) = gochan::bounded(0);
         World {
             ledger,
@@ -276,6 +292,8 @@ impl World {
             counts: Mutex::new(Counts::default()),
             ops_total: AtomicU64::new(0),
             board: (0..workers).map(|_| Board::default()).collect(),
+            faults,
+            select_arm_faults,
         }
     }
 
@@ -362,9 +380,36 @@ impl World {
         self.ledger.problem(what);
     }
 
-    /// A message for `tx`'s channel.
+    /// A message for `tx`'s channel; in fault mode, one in [`PANIC_ONE_IN`] panics when
+    /// dropped.
     pub fn msg(&self, tx: &Tx, discardable: bool, origin: Op) -> Msg {
-        Msg::new(self.ledger, tx, discardable, OP_NAMES[origin as usize])
+        let m = Msg::new(self.ledger, tx, discardable, OP_NAMES[origin as usize]);
+        let macro_arm = matches!(
+            origin,
+            Op::Select
+                | Op::SelectTimeout
+                | Op::SelectDefault
+                | Op::SelectQuit
+                | Op::SelectAsync
+                | Op::SelectAsyncDefault
+        );
+        let armable = self.faults && (!macro_arm || self.select_arm_faults);
+        if armable && fastrand::u32(..PANIC_ONE_IN) == 0 {
+            m.panicking()
+        } else {
+            m
+        }
+    }
+
+    /// Runs `f`, catching a panic (accounted by [`Ledger::caught`]); `None` if it panicked.
+    pub fn catching<R>(&self, during: &str, f: impl FnOnce() -> R) -> Option<R> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(r) => Some(r),
+            Err(p) => {
+                self.ledger.caught(p, during);
+                None
+            }
+        }
     }
 }
 
