@@ -100,7 +100,7 @@ fn last_receiver_drop(w: &World) {
 /// A select whose receive arm is ready and whose send arm (on a full channel) holds a
 /// panicking value: exactly the receive happens, the send does not, and both channels
 /// work afterwards. The dynamic `Select`; the `select!` macro too when
-/// `select_arm_faults` (it leaks the received value today, see `Config`).
+/// `select_arm_faults` (see `Config`).
 fn unchosen_select_arm(w: &World, rng: &mut fastrand::Rng) {
     const WHAT: &str = "unchosen select arm";
     let (t1, r1) = channel(Some(1));

@@ -49,11 +49,9 @@ pub struct Config {
     /// operations are dropped mid-wait. Every panic must be caught exactly once, every
     /// message still dropped exactly once, and gochan must keep working.
     pub faults: bool,
-    /// In fault mode, also arm the values of `select!`/`select_async!` send arms. Off by
-    /// default: gochan's select macros then leak (never drop) the chosen receive arm's
-    /// value when an unchosen send value's drop panics (the macro builds the chosen
-    /// result as its block's tail value, then drops the arms; a panic there leaks that
-    /// value). The dynamic `Select` is armed either way.
+    /// In fault mode, also arm the values of `select!`/`select_async!` send arms (on by
+    /// default; the dynamic `Select` is armed either way). Until session 3 the macros
+    /// leaked the chosen receive arm's value when an unchosen send value's drop panicked.
     pub select_arm_faults: bool,
 }
 
@@ -66,7 +64,7 @@ impl Default for Config {
             tasks: 32,
             progress: false,
             faults: false,
-            select_arm_faults: false,
+            select_arm_faults: true,
         }
     }
 }

@@ -40,13 +40,10 @@ fn soak_with_faults() {
     assert!(took <= budget, "soak took {took:?}, budget {budget:?}");
 }
 
-/// gochan's `select!`/`select_async!` leak the chosen receive arm's value when an unchosen
-/// send value's `Drop` panics: the macro builds the chosen result as the tail value of the
-/// block that owns the arms, and a panic while the arms drop leaks that value (never
-/// dropped). Fails until gochan fixes it (keep the result in a local declared before the
-/// arms, so unwinding drops it): `cargo test -p gochan-stress --test soak_faults -- --ignored`.
+/// `select!`/`select_async!` drop the chosen receive arm's value exactly once even when an
+/// unchosen send value's `Drop` panics (the macros drop their arms before handing out the
+/// result, so the unwinding drops it; they leaked it before).
 #[test]
-#[ignore = "known gochan bug: select! leaks the received value when an unchosen send value's drop panics"]
 fn select_macro_drops_the_received_value_when_an_unchosen_send_value_panics() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static DROPS: AtomicUsize = AtomicUsize::new(0);
