@@ -353,6 +353,10 @@ impl Context {
 
     /// Blocks the thread until the context ends (forever for one that cannot end).
     ///
+    /// # Panics
+    /// With the `tokio` feature, if it would park a tokio worker thread (use `ctx.cancelled().await` in
+    /// async code); see [`Receiver::recv`](crate::Receiver::recv).
+    ///
     /// ```
     /// let (ctx, _c) = gochan::context::with_timeout(
     ///     &gochan::context::background(), std::time::Duration::from_millis(1));
@@ -368,6 +372,10 @@ impl Context {
     }
 
     /// Blocks until the context ends or `timeout` passes; returns whether it ended.
+    ///
+    /// # Panics
+    /// With the `tokio` feature, if it would park a tokio worker thread (use a `select_async!` on `ctx.done()` with `default(timeout)` in
+    /// async code); see [`Receiver::recv`](crate::Receiver::recv).
     ///
     /// ```
     /// let ctx = gochan::context::background();

@@ -144,6 +144,10 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// # Panics
     /// Re-raises the first panic of a task, after all tasks finished.
     ///
+    /// # Panics
+    /// With the `tokio` feature, if it would park a tokio worker thread (use `wait_async().await` in
+    /// async code); see [`Receiver::recv`](crate::Receiver::recv).
+    ///
     /// ```
     /// let g = gochan::group::ErrGroup::<()>::new();
     /// assert!(g.wait().is_ok()); // an empty group

@@ -140,7 +140,9 @@ impl Semaphore {
     /// ```
     ///
     /// # Panics
-    /// If `n` is negative.
+    /// If `n` is negative. With the `tokio` feature, if it would park a tokio worker
+    /// thread (use `acquire_async` in async code); see
+    /// [`Receiver::recv`](crate::Receiver::recv).
     #[track_caller]
     pub fn acquire(&self, ctx: &Context, n: i64) -> Result<(), context::Error> {
         check_weight(n);

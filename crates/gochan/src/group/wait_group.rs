@@ -169,6 +169,10 @@ impl WaitGroup {
 
     /// Blocks until the counter is zero.
     ///
+    /// # Panics
+    /// With the `tokio` feature, if it would park a tokio worker thread (use `wait_async().await` in
+    /// async code); see [`Receiver::recv`](crate::Receiver::recv).
+    ///
     /// ```
     /// let wg = gochan::group::WaitGroup::new();
     /// wg.add(1);

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::chan::core::{Chan, Inner};
-use crate::chan::waiter::{Packet, WakeHandle, Waiter};
-use crate::sync::SpinGuard;
+use crate::chan::waiter::{Packet, Waiter, WakeHandle};
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
+use crate::sync::SpinGuard;
 
 /// The select's shared waiter, handed to each arm as it registers.
 #[doc(hidden)]

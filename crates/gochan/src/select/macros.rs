@@ -33,7 +33,10 @@
 /// `continue` or `return` from the enclosing code. `-> res` may be omitted.
 ///
 /// # Panics
-/// `select! {}` (no arms, no default) panics instead of blocking forever.
+/// `select! {}` (no arms, no default) panics instead of blocking forever. With the `tokio`
+/// feature, a `select!` that would park a tokio worker thread panics (use
+/// [`select_async!`](crate::select_async!) in async code); see
+/// [`Receiver::recv`](crate::Receiver::recv).
 ///
 /// ```
 /// use std::time::Duration;
