@@ -81,6 +81,34 @@ impl StdError for Error {
     }
 }
 
+/// The connector under [`Client`]: plain TCP, or TCP + rustls with feature `tls`.
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// hyper-util's TCP connector with Nagle off (and `https://` URIs let through to TLS).
+fn http_connector() -> HttpConnector {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    #[cfg(feature = "tls")]
+    connector.enforce_http(false);
+    connector
+}
+
+/// rustls with the ring provider and the bundled Mozilla roots.
+#[cfg(feature = "tls")]
+fn default_tls_config() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
 /// A pooled HTTP/1 client whose calls run under a [`Context`]. Cheap to clone (clones
 /// share the pool). Needs a tokio runtime.
 ///
@@ -99,7 +127,7 @@ impl StdError for Error {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Client<B = Full<Bytes>> {
-    inner: HyperClient<HttpConnector, B>,
+    inner: HyperClient<Connector, B>,
     timeout_header: Option<HeaderName>,
     request_id_header: HeaderName,
 }
@@ -122,10 +150,44 @@ where
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
     /// A client over hyper-util's pooled connector, sending `grpc-timeout` and
-    /// `x-request-id`.
+    /// `x-request-id`. With the `tls` feature it also speaks `https://`, trusting the
+    /// bundled Mozilla roots (`webpki-roots`).
     pub fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
+        #[cfg(feature = "tls")]
+        return Self::with_tls_config(default_tls_config());
+        #[cfg(not(feature = "tls"))]
+        Self::with_connector(http_connector())
+    }
+
+    /// A client for `http://` and `https://` with your own rustls configuration (your
+    /// roots, client certificates, ALPN is set by the connector). Feature `tls`.
+    ///
+    /// ```no_run
+    /// # async fn f(my_ca_der: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// roots.add(rustls::pki_types::CertificateDer::from(my_ca_der))?;
+    /// let config = rustls::ClientConfig::builder_with_provider(
+    ///     rustls::crypto::ring::default_provider().into(),
+    /// )
+    /// .with_safe_default_protocol_versions()?
+    /// .with_root_certificates(roots)
+    /// .with_no_client_auth();
+    /// let client: gochan_http::Client = gochan_http::Client::with_tls_config(config);
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls_config(config: rustls::ClientConfig) -> Self {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http_connector());
+        Self::with_connector(https)
+    }
+
+    fn with_connector(connector: Connector) -> Self {
         Self {
             inner: HyperClient::builder(TokioExecutor::new()).build(connector),
             timeout_header: None,
