@@ -40,7 +40,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz
 fi
 
-cargo +nightly fuzz build --sanitizer "$sanitizer" --target-dir "$target_dir" "${targets[@]}"
+for t in "${targets[@]}"; do # `cargo fuzz build` takes one target at a time
+  cargo +nightly fuzz build --sanitizer "$sanitizer" --target-dir "$target_dir" "$t"
+done
 
 failed=()
 for t in "${targets[@]}"; do
