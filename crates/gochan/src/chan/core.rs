@@ -60,6 +60,8 @@ pub(crate) struct Chan<T> {
 }
 
 pub(crate) struct Inner<T> {
+    /// A timer's channel (`Chan::timer.is_some()`, kept where receives read anyway).
+    timer: bool,
     buf: VecDeque<T>,
     closed: bool,
     rx_gone: bool,
@@ -107,6 +109,7 @@ impl<T> Chan<T> {
         };
         Chan {
             inner: SpinLock::new(Inner {
+                timer: false,
                 buf: VecDeque::with_capacity(reserve),
                 closed: false,
                 rx_gone: false,
@@ -128,10 +131,12 @@ impl<T> Chan<T> {
 
     /// A timer's channel (capacity 1, no `Sender` handle) fed by `timer`.
     pub(crate) fn new_timer(timer: Weak<dyn TimerHook>) -> Chan<T> {
-        Chan {
+        let chan = Chan {
             timer: Some(timer),
             ..Chan::new(Some(1), 1, 1)
-        }
+        };
+        chan.lock().timer = true;
+        chan
     }
 
     /// A channel that is never ready (no handle can send or close it).
@@ -147,39 +152,24 @@ impl<T> Chan<T> {
         self.never
     }
 
-    /// For a receive that found the channel empty (`inner` held): if this is a timer's
-    /// channel, releases the lock, lets an expired timer deliver (Go 1.23), and looks
-    /// again. Returns the lock (held again) and the second look's result; for any other
-    /// channel, `Empty` at once.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn relook_expired<'a>(
-        &'a self,
-        inner: SpinGuard<'a, Inner<T>>,
-        me: Option<&Waiter>,
-    ) -> (
-        SpinGuard<'a, Inner<T>>,
-        Result<(T, Option<WakeHandle<T>>), TryRecvError>,
-    ) {
-        if !self.is_timer() {
-            return (inner, Err(TryRecvError::Empty));
+    /// Locks the channel for a receive. On a timer's channel it first lets a due timer
+    /// fire, as Go 1.23's `chanrecv` runs `maybeRunChan` before looking: a due ticker
+    /// then catches up (its tick dropped if one is already buffered) before the receive
+    /// takes a value, and `after(ZERO)` is ready at once. Other channels pay one read of
+    /// `Inner::timer`, on the line the lock brings in anyway.
+    #[inline]
+    pub(crate) fn lock_for_recv(&self) -> SpinGuard<'_, Inner<T>> {
+        let inner = self.lock();
+        if !inner.timer {
+            return inner;
         }
         drop(inner);
         self.run_expired_timer();
-        let mut inner = self.lock();
-        let r = self.try_recv_locked(&mut inner, me);
-        (inner, r)
+        self.lock()
     }
 
-    /// Whether this is a timer's channel (see [`Chan::run_expired_timer`]).
-    #[inline]
-    pub(crate) fn is_timer(&self) -> bool {
-        self.timer.is_some()
-    }
-
-    /// Called by a receive that found a timer's channel empty, without the channel lock:
-    /// lets an expired timer deliver now (Go 1.23). The caller then looks again. Receives
-    /// call it only on their empty path, so a busy channel's fast path never reads the
-    /// (shared) `timer` field.
+    /// Lets a due timer fire now (Go 1.23), without the channel lock (firing takes the
+    /// timer's lock, then the channel's).
     #[cold]
     pub(crate) fn run_expired_timer(&self) -> bool {
         match self.timer.as_ref().and_then(Weak::upgrade) {

@@ -66,15 +66,8 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut inner = self.chan.lock();
-        let (v, wake) = match self.chan.try_recv_locked(&mut inner, None) {
-            Err(TryRecvError::Empty) => {
-                let (guard, r) = self.chan.relook_expired(inner, None);
-                inner = guard;
-                r?
-            }
-            r => r?,
-        };
+        let mut inner = self.chan.lock_for_recv();
+        let (v, wake) = self.chan.try_recv_locked(&mut inner, None)?;
         drop(inner);
         if let Some(p) = wake {
             p.waiter().wake();
@@ -108,7 +101,7 @@ impl<T> Receiver<T> {
     #[inline]
     #[track_caller]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let mut inner = self.chan.lock();
+        let mut inner = self.chan.lock_for_recv();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, None)) => Ok(v),
             Ok((v, Some(p))) => {
@@ -126,21 +119,9 @@ impl<T> Receiver<T> {
     #[track_caller]
     fn recv_wait(
         &self,
-        inner: SpinGuard<'_, Inner<T>>,
+        mut inner: SpinGuard<'_, Inner<T>>,
         deadline: Option<Instant>,
     ) -> Result<T, RecvTimeoutError> {
-        let (mut inner, r) = self.chan.relook_expired(inner, None);
-        match r {
-            Ok((v, wake)) => {
-                drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
-                return Ok(v);
-            }
-            Err(TryRecvError::Closed) => return Err(RecvTimeoutError::Closed),
-            Err(TryRecvError::Empty) => {}
-        }
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
@@ -384,12 +365,8 @@ impl<T> RecvWait<T> {
                 Outcome::Aborted => unreachable!("only the owner aborts"),
             };
         }
-        let mut inner = chan.lock();
-        let mut r = chan.try_recv_locked(&mut inner, None);
-        if let Err(TryRecvError::Empty) = r {
-            (inner, r) = chan.relook_expired(inner, None);
-        }
-        match r {
+        let mut inner = chan.lock_for_recv();
+        match chan.try_recv_locked(&mut inner, None) {
             Ok((v, wake)) => {
                 drop(inner);
                 if let Some(p) = wake {

@@ -140,11 +140,8 @@ impl<T> Arm for RecvArm<'_, T> {
                 v
             }),
             None => {
-                let mut inner = chan.lock();
-                let mut r = chan.try_recv_locked(&mut inner, None);
-                if let Err(TryRecvError::Empty) = r {
-                    (inner, r) = chan.relook_expired(inner, None);
-                }
+                let mut inner = chan.lock_for_recv();
+                let r = chan.try_recv_locked(&mut inner, None);
                 drop(inner);
                 r.map(|(v, wake)| {
                     if let Some(p) = wake {
@@ -182,10 +179,7 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn register(&mut self, token: &Token, index: usize) -> bool {
-        if self.chan.is_timer() {
-            self.chan.run_expired_timer();
-        }
-        let mut inner = self.chan.lock();
+        let mut inner = self.chan.lock_for_recv();
         if self.chan.recv_ready(&inner, Some(&token.waiter)) {
             return false;
         }
