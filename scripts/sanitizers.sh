@@ -83,30 +83,59 @@ build() {
 status=0
 summary=()
 
+# run_bin SANITIZER BINARY ARGS... (output to stdout/stderr)
+run_bin() {
+  local san=$1 bin=$2
+  shift 2
+  if [ "$san" = thread ]; then
+    TSAN_OPTIONS="suppressions=$root/scripts/tsan.supp halt_on_error=0 exitcode=66 \
+report_signal_unsafe=0 print_suppressions=1 second_deadlock_stack=1 history_size=4 ${TSAN_OPTIONS:-}" \
+      "$bin" "$@"
+  else
+    ASAN_OPTIONS="detect_leaks=1 halt_on_error=1 detect_stack_use_after_return=1 \
+check_initialization_order=1 strict_string_checks=1 ${ASAN_OPTIONS:-}" \
+    LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}" \
+      "$bin" "$@"
+  fi
+}
+
 run_one() {
   local san=$1 bin=$2 name log rc tests reports matched
   name=$(basename "$bin" | sed 's/-[0-9a-f]*$//')
   log="$logdir/$san-$name.log"
   local t0=$SECONDS
+  rm -f "$log.retry"
+  run_bin "$san" "$bin" "${test_args[@]}" "${filter[@]}" >"$log" 2>&1
+  rc=$?
   if [ "$san" = thread ]; then
-    TSAN_OPTIONS="suppressions=$root/scripts/tsan.supp halt_on_error=0 exitcode=66 \
-report_signal_unsafe=0 print_suppressions=1 second_deadlock_stack=1 history_size=4 ${TSAN_OPTIONS:-}" \
-      "$bin" "${test_args[@]}" "${filter[@]}" >"$log" 2>&1
-    rc=$?
     reports=$(grep -c '^WARNING: ThreadSanitizer' "$log")
     matched=$(sed -n 's/^ThreadSanitizer: Matched \([0-9]*\) suppressions.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
   else
-    ASAN_OPTIONS="detect_leaks=1 halt_on_error=1 detect_stack_use_after_return=1 \
-check_initialization_order=1 strict_string_checks=1 ${ASAN_OPTIONS:-}" \
-    LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}" \
-      "$bin" "${test_args[@]}" "${filter[@]}" >"$log" 2>&1
-    rc=$?
     reports=$(grep -cE '^(==[0-9]+==)?ERROR: (AddressSanitizer|LeakSanitizer)' "$log")
     matched=-
   fi
   tests=$(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1+\2/p' "$log" | tail -1)
   local verdict=ok
-  if [ "$rc" -ne 0 ] || [ "$reports" -ne 0 ]; then verdict=FAIL; status=1; fi
+  # A test that failed without any sanitizer report is retried once on its own: a few
+  # tests assert on wall-clock margins (e.g. gochan-http's two-hop deadline, 100 ms) that
+  # the 5-15x sanitizer slowdown can exceed. A report, or a second failure, still fails.
+  if [ "$rc" -eq 101 ] && [ "$reports" -eq 0 ] && [ "$san" = thread -o "$san" = address ]; then
+    local failed retry_ok=1 f
+    failed=$(awk '/^failures:$/ {n = 0; delete f; on = 1; next} on && /^    [^ ]+$/ {f[n++] = $1}
+      END {for (i = 0; i < n; i++) print f[i]}' "$log" | sort -u)
+    if [ -n "$failed" ]; then
+      for f in $failed; do
+        if ! run_bin "$san" "$bin" --exact "$f" >>"$log.retry" 2>&1; then retry_ok=0; fi
+      done
+      local r2
+      r2=$(grep -cE '^WARNING: ThreadSanitizer|^(==[0-9]+==)?ERROR: (AddressSanitizer|LeakSanitizer)' "$log.retry")
+      if [ $retry_ok -eq 1 ] && [ "$r2" -eq 0 ]; then
+        verdict=flaky
+        rc="0(retry:$(echo $failed | tr ' ' ','))"
+      fi
+    fi
+  fi
+  if [ "$verdict" != flaky ] && { [ "$rc" != 0 ] || [ "$reports" -ne 0 ]; }; then verdict=FAIL; status=1; fi
   summary+=("$(printf '%-5s %-7s %-26s tests %-7s reports %-3s suppressed %-5s rc %-3s %4ss' \
     "$verdict" "$san" "$name" "${tests:-?}" "$reports" "$matched" "$rc" $((SECONDS - t0)))")
   echo "${summary[-1]}"
