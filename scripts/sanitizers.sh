@@ -147,7 +147,7 @@ run_one() {
 }
 
 # canary SANITIZER: a tiny program with a known bug (a data race on a plain u64 shared by
-# two threads; a read after free) must be reported with the same flags and suppressions,
+# two threads; a read after free; a leaked Box) must be reported with the same flags and suppressions,
 # so a run with 0 reports means "checked", not "sanitizer silently off".
 canary() {
   local san=$1 d="$logdir/canary-$1" out
@@ -164,6 +164,8 @@ fn main() {
         let t = std::thread::spawn(move || unsafe { *s2.0.get() += 1 });
         unsafe { *s.0.get() += 1 };
         t.join().unwrap();
+    } else if std::env::args().nth(1).as_deref() == Some("leak") {
+        std::mem::forget(Box::new([7u8; 100]));
     } else {
         let v = vec![1u64, 2, 3];
         let p = v.as_ptr();
@@ -182,7 +184,9 @@ RS
     grep -q '^WARNING: ThreadSanitizer: data race' <<<"$out"
   else
     out=$(run_bin address "$d/canary" uaf 2>&1)
-    grep -q 'ERROR: AddressSanitizer: heap-use-after-free' <<<"$out"
+    out+=$(run_bin address "$d/canary" leak 2>&1)
+    grep -q 'ERROR: AddressSanitizer: heap-use-after-free' <<<"$out" &&
+      grep -q 'ERROR: LeakSanitizer: detected memory leaks' <<<"$out"
   fi || { echo "canary: -Zsanitizer=$san did not report the planted bug" >&2; return 1; }
   echo "   canary: planted bug reported (sanitizer active, suppressions do not hide it)"
 }
@@ -211,7 +215,7 @@ echo "== summary (logs in $logdir)"
 printf '%s\n' "${summary[@]}"
 total_tests=$(printf '%s\n' "${summary[@]}" | sed -n 's/^\([a-zA-Z]*\) .* tests \([0-9]*\)+\([0-9]*\) .*/\1 \2 \3/p' |
   awk '{p += $2; if ($1 == "flaky") {r += $3; p += $3} else f += $3}
-       END {print p " passed, " f " failed (" r " passed only on a retry)"}')
+       END {print p " passed, " f+0 " failed (" r+0 " passed only on a retry)"}')
 total_reports=$(printf '%s\n' "${summary[@]}" | sed -n 's/.* reports \([0-9]*\) .*/\1/p' | awk '{s+=$1} END {print s+0}')
 echo "tests: $total_tests; unsuppressed sanitizer reports: $total_reports"
 if [ $status -ne 0 ]; then
