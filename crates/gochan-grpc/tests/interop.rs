@@ -203,7 +203,9 @@ async fn grpcio_client_deadline_reaches_handler_context() {
     let seen = num(&start, "budget_us").unwrap();
     let delta = 2_000_000i64 - seen as i64;
     eprintln!("grpcio client set 2s; handler context had {seen} us left (delta {delta} us)");
-    assert!((0..50_000).contains(&delta), "{start}");
+    // grpc-core rounds the `grpc-timeout` it sends up to a coarser unit (seen: 2,009,754 us
+    // for a 2 s deadline), so the callee may see a little more than the caller set.
+    assert!((-20_000..50_000).contains(&delta), "{start}");
     assert!(start.contains("id=py-deadline"), "{start}");
     assert!(start.contains("ip=Some(127.0.0.1)"), "{start}");
     assert!(out.starts_with("OK "), "{out}");
