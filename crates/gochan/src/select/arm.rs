@@ -94,16 +94,47 @@ struct Held<'a, T>(SpinGuard<'a, Inner<T>>);
 // moves between threads (an async select between two polls) never holds one.
 unsafe impl<T: Send> Send for Held<'_, T> {}
 
+/// An arm's part in a locked pass: the lock it holds and the wake it owes.
+struct Locked<'a, T> {
+    held: Option<Held<'a, T>>,
+    wake: Option<WakeHandle<T>>,
+}
+
+impl<T> Default for Locked<'_, T> {
+    fn default() -> Self {
+        Locked {
+            held: None,
+            wake: None,
+        }
+    }
+}
+
+impl<'a, T> Locked<'a, T> {
+    fn hold(&mut self, chan: &'a Chan<T>) {
+        self.held = Some(Held(chan.lock()));
+    }
+
+    fn release(&mut self) {
+        self.held = None;
+    }
+
+    /// Wakes the counterpart of an operation done under the lock (after every lock of the
+    /// pass is released).
+    fn flush_wake(&mut self) {
+        if let Some(p) = self.wake.take() {
+            p.waiter().wake();
+        }
+    }
+}
+
 /// A receive arm.
 #[doc(hidden)]
 pub struct RecvArm<'a, T> {
     chan: &'a Chan<T>,
     packet: Option<Arc<Packet<T>>>,
     result: Option<Result<T, RecvError>>,
-    /// The channel's lock, held during a locked pass.
-    held: Option<Held<'a, T>>,
-    /// A counterpart to wake once the locked pass has released every lock.
-    wake: Option<WakeHandle<T>>,
+    /// The channel's lock during a locked pass, and the wake it owes.
+    locked: Locked<'a, T>,
 }
 
 impl<'a, T> RecvArm<'a, T> {
@@ -113,8 +144,7 @@ impl<'a, T> RecvArm<'a, T> {
             chan: &rx.chan,
             packet: None,
             result: None,
-            held: None,
-            wake: None,
+            locked: Locked::default(),
         }
     }
 
@@ -133,10 +163,10 @@ impl<T> Arm for RecvArm<'_, T> {
 
     fn try_complete(&mut self) -> bool {
         let chan = self.chan;
-        let r = match self.held.as_mut() {
+        let r = match self.locked.held.as_mut() {
             // A locked pass: the wake waits until every lock of the pass is released.
             Some(Held(inner)) => chan.try_recv_locked(inner, None).map(|(v, wake)| {
-                self.wake = wake;
+                self.locked.wake = wake;
                 v
             }),
             None => {
@@ -165,17 +195,15 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn hold_lock(&mut self) {
-        self.held = Some(Held(self.chan.lock()));
+        self.locked.hold(self.chan);
     }
 
     fn release_lock(&mut self) {
-        self.held = None;
+        self.locked.release();
     }
 
     fn flush_wake(&mut self) {
-        if let Some(p) = self.wake.take() {
-            p.waiter().wake();
-        }
+        self.locked.flush_wake();
     }
 
     fn register(&mut self, token: &Token, index: usize) -> bool {
@@ -249,10 +277,8 @@ pub struct SendArm<'a, T> {
     value: Option<T>,
     packet: Option<Arc<Packet<T>>>,
     result: Option<Result<(), SendError<T>>>,
-    /// The channel's lock, held during a locked pass.
-    held: Option<Held<'a, T>>,
-    /// A counterpart to wake once the locked pass has released every lock.
-    wake: Option<WakeHandle<T>>,
+    /// The channel's lock during a locked pass, and the wake it owes.
+    locked: Locked<'a, T>,
 }
 
 impl<'a, T> SendArm<'a, T> {
@@ -263,8 +289,7 @@ impl<'a, T> SendArm<'a, T> {
             value: Some(value),
             packet: None,
             result: None,
-            held: None,
-            wake: None,
+            locked: Locked::default(),
         }
     }
 
@@ -291,10 +316,10 @@ impl<T> Arm for SendArm<'_, T> {
             return false;
         };
         let chan = self.chan;
-        let r = match self.held.as_mut() {
+        let r = match self.locked.held.as_mut() {
             // A locked pass: the wake waits until every lock of the pass is released.
             Some(Held(inner)) => chan.try_send_locked(inner, value, None).map(|wake| {
-                self.wake = wake;
+                self.locked.wake = wake;
             }),
             None => {
                 let mut inner = chan.lock();
@@ -324,17 +349,15 @@ impl<T> Arm for SendArm<'_, T> {
     }
 
     fn hold_lock(&mut self) {
-        self.held = Some(Held(self.chan.lock()));
+        self.locked.hold(self.chan);
     }
 
     fn release_lock(&mut self) {
-        self.held = None;
+        self.locked.release();
     }
 
     fn flush_wake(&mut self) {
-        if let Some(p) = self.wake.take() {
-            p.waiter().wake();
-        }
+        self.locked.flush_wake();
     }
 
     fn register(&mut self, token: &Token, index: usize) -> bool {
