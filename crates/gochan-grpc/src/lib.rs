@@ -7,7 +7,7 @@
 //!
 //! - Server: [`server_layer`] (or [`gochan_http::ContextLayer`] itself) under tonic's
 //!   `Server::builder().layer(...)` gives each request a context; a handler reads it with
-//!   [`context`]: its deadline is the caller's `grpc-timeout`, it is cancelled when the
+//!   [`context()`]: its deadline is the caller's `grpc-timeout`, it is cancelled when the
 //!   caller cancels or resets the stream, and it carries the request id
 //!   ([`gochan_http::request_id`]) and the peer ([`gochan_http::client_ip`]). A malformed
 //!   `grpc-timeout` is answered as grpc-go does (`grpc-status: 13`) without calling the

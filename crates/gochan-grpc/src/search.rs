@@ -113,7 +113,7 @@ pub fn budget_us(ctx: &Context) -> Option<u64> {
 /// }
 /// ```
 pub trait Search: Send + Sync + 'static {
-    /// Answers one query; [`crate::context`] gives the request's context.
+    /// Answers one query; [`crate::context()`] gives the request's context.
     fn search(
         &self,
         request: Request<SearchRequest>,
