@@ -377,7 +377,8 @@ impl SelectFuture<'_, '_> {
             Mode::NonBlock | Mode::Until(_) => {
                 let order = Order::new(self.arms.len(), self.biased);
                 let atomic = self.arms.len() > 1;
-                return Poll::Ready(try_pass(self.arms, &order, atomic, Some(cx)));
+                let fcx = self.has_futures.then_some(cx);
+                return Poll::Ready(try_pass(self.arms, &order, atomic, fcx));
             }
         };
         assert!(
@@ -386,11 +387,14 @@ impl SelectFuture<'_, '_> {
         );
         loop {
             let order = Order::new(self.arms.len(), self.biased);
-            if let Some(i) = try_pass(self.arms, &order, false, Some(cx)) {
+            // Future arms are polled with `cx`; without any, the pass is the sync one.
+            let fcx = self.has_futures.then_some(&mut *cx);
+            if let Some(i) = try_pass(self.arms, &order, false, fcx) {
                 return Poll::Ready(Some(i));
             }
             if deadline.is_some_and(|d| d <= Instant::now()) {
-                return Poll::Ready(try_pass(self.arms, &order, true, Some(cx)));
+                let fcx = self.has_futures.then_some(&mut *cx);
+                return Poll::Ready(try_pass(self.arms, &order, true, fcx));
             }
             let token = Token {
                 waiter: Arc::new(Waiter::for_task(cx.waker())),
