@@ -77,7 +77,7 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// The IP address of the client that made the request (seed 004's `userip`): the peer of
+/// The IP address of the client that made the request (the `userip` package of the Go blog's "Go Concurrency Patterns: Context"): the peer of
 /// the connection ([`RemoteAddr`] from [`serve`](crate::serve), the layer's
 /// [`peer`](crate::ContextLayer::peer), or with the `axum` feature axum's
 /// `ConnectInfo<SocketAddr>`), or the first `X-Forwarded-For` address when the layer is
