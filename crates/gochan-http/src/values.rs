@@ -77,8 +77,8 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// The IP address of the client that made the request (the `userip` package of the Go blog's "Go Concurrency Patterns: Context"): the peer of
-/// the connection ([`RemoteAddr`] from [`serve`](crate::serve), the layer's
+/// The IP address of the client that made the request (the `userip` package of the Go
+/// blog's "Go Concurrency Patterns: Context"): the peer of the connection ([`RemoteAddr`] from [`serve`](crate::serve), the layer's
 /// [`peer`](crate::ContextLayer::peer), or with the `axum` feature axum's
 /// `ConnectInfo<SocketAddr>`), or the first `X-Forwarded-For` address when the layer is
 /// told to trust a proxy in front of it.
