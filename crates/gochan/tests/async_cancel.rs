@@ -72,23 +72,23 @@ impl Rng {
 /// Polls `fut` at most `n + 1` times (rescheduling itself in between), then drops it:
 /// `Some(output)` if it completed, `None` if it was dropped while pending.
 struct PollN<F> {
-    fut: Option<F>,
+    fut: Option<Pin<Box<F>>>,
     left: usize,
 }
 
-fn poll_n<F: Future + Unpin>(fut: F, n: usize) -> PollN<F> {
+fn poll_n<F: Future>(fut: F, n: usize) -> PollN<F> {
     PollN {
-        fut: Some(fut),
+        fut: Some(Box::pin(fut)),
         left: n,
     }
 }
 
-impl<F: Future + Unpin> Future for PollN<F> {
+impl<F: Future> Future for PollN<F> {
     type Output = Option<F::Output>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let fut = this.fut.as_mut().expect("PollN polled after completion");
-        match Pin::new(fut).poll(cx) {
+        match fut.as_mut().poll(cx) {
             Poll::Ready(v) => {
                 this.fut = None;
                 Poll::Ready(Some(v))
@@ -264,8 +264,8 @@ fn dropped_recv_future_gives_value_back() {
     let mut cx = noop_cx();
     // Unbuffered: back to the channel.
     let (tx, rx) = gochan::bounded::<i32>(0);
-    let mut f = rx.recv_async();
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(rx.recv_async());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     assert_eq!(
         tx.try_send(1),
         Ok(()),
@@ -277,8 +277,8 @@ fn dropped_recv_future_gives_value_back() {
 
     // Buffered: to the front, ahead of values sent later.
     let (tx, rx) = gochan::bounded::<i32>(2);
-    let mut f = rx.recv_async();
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(rx.recv_async());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     tx.send(1).unwrap();
     tx.send(2).unwrap();
     tx.send(3).unwrap();
@@ -287,13 +287,13 @@ fn dropped_recv_future_gives_value_back() {
 
     // To the next waiting receiver.
     let (tx, rx) = gochan::bounded::<i32>(0);
-    let mut f1 = rx.recv_async();
-    let mut f2 = rx.recv_async();
-    assert!(Pin::new(&mut f1).poll(&mut cx).is_pending());
-    assert!(Pin::new(&mut f2).poll(&mut cx).is_pending());
+    let mut f1 = Box::pin(rx.recv_async());
+    let mut f2 = Box::pin(rx.recv_async());
+    assert!(f1.as_mut().poll(&mut cx).is_pending());
+    assert!(f2.as_mut().poll(&mut cx).is_pending());
     tx.try_send(7).unwrap();
     drop(f1);
-    assert_eq!(Pin::new(&mut f2).poll(&mut cx), Poll::Ready(Ok(7)));
+    assert_eq!(f2.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
 
     // A dropped stream with a pending, already served `next()`.
     let (tx, rx) = gochan::bounded::<i32>(0);
@@ -305,8 +305,8 @@ fn dropped_recv_future_gives_value_back() {
 
     // Nothing handed over: dropping just deregisters (a later send finds no receiver).
     let (tx, rx) = gochan::bounded::<i32>(0);
-    let mut f = rx.recv_async();
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(rx.recv_async());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     drop(f);
     assert!(tx.try_send(9).unwrap_err().is_full());
 }
@@ -318,8 +318,8 @@ fn dropped_send_future_never_delivers() {
     let mut cx = noop_cx();
     let log = DropLog::new(3);
     let (tx, rx) = gochan::bounded::<Tracked>(0);
-    let mut f = tx.send_async(tracked(&log, 0));
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(tx.send_async(tracked(&log, 0)));
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     assert_eq!(log.count(0), 0);
     drop(f);
     assert_eq!(log.count(0), 1);
@@ -327,8 +327,8 @@ fn dropped_send_future_never_delivers() {
 
     let (tx, rx) = gochan::bounded::<Tracked>(1);
     tx.send(tracked(&log, 1)).unwrap();
-    let mut f = tx.send_async(tracked(&log, 2));
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(tx.send_async(tracked(&log, 2)));
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     drop(f);
     assert_eq!(rx.try_recv().map(|t| t.id).ok(), Some(1));
     assert!(rx.try_recv().is_err(), "a dropped send future delivered");
@@ -343,8 +343,8 @@ fn dropped_send_future_after_selection_delivered_once() {
     let mut cx = noop_cx();
     let log = DropLog::new(1);
     let (tx, rx) = gochan::bounded::<Tracked>(0);
-    let mut f = tx.send_async(tracked(&log, 0));
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(tx.send_async(tracked(&log, 0)));
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     let got = rx.try_recv().map(|t| t.id);
     assert_eq!(
         got.as_ref().ok(),
@@ -364,8 +364,8 @@ fn dropped_send_future_after_selection_delivered_once() {
 fn closed_and_drained_is_final_despite_dropped_recv_future() {
     let mut cx = noop_cx();
     let (tx, rx) = gochan::bounded::<i32>(0);
-    let mut f = rx.recv_async();
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(rx.recv_async());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     tx.send(1).unwrap(); // handed to `f`; the send has completed
     drop(tx); // closed
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "not drained yet");
@@ -385,14 +385,14 @@ fn closed_and_drained_is_final_despite_dropped_recv_future() {
 fn closed_and_drained_after_future_takes_value() {
     let mut cx = noop_cx();
     let (tx, rx) = gochan::bounded::<i32>(0);
-    let mut f = rx.recv_async();
-    assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+    let mut f = Box::pin(rx.recv_async());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
     tx.send(1).unwrap();
     drop(tx);
     let rx2 = rx.clone();
     let blocked = std::thread::spawn(move || rx2.recv());
     std::thread::sleep(std::time::Duration::from_millis(20));
-    assert_eq!(Pin::new(&mut f).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(f.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
     assert_eq!(blocked.join().unwrap(), Err(RecvError));
     drop(f);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));

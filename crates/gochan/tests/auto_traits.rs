@@ -30,8 +30,11 @@ fn channel_types() {
     send_sync_unpin::<Sender<Msg>>();
     send_sync_unpin::<Receiver<Msg>>();
     send_sync_unpin::<SendSink<Msg>>();
-    send_sync_unpin::<RecvFuture<'static, Msg>>();
-    send_sync_unpin::<SendFuture<'static, Msg>>();
+    // The futures wait in a node inside themselves (no allocation): `!Unpin`, like tokio's
+    // and kanal's. The streams and the sink keep one boxed node and stay `Unpin`, so
+    // `StreamExt::next` and `SinkExt::send` work on them directly.
+    send_sync::<RecvFuture<'static, Msg>>();
+    send_sync::<SendFuture<'static, Msg>>();
     send_sync_unpin::<RecvStream<'static, Msg>>();
     send_sync_unpin::<IntoStream<Msg>>();
     send_sync_unpin::<Iter<'static, Msg>>();

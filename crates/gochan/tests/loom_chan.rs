@@ -4,13 +4,32 @@
 #![cfg(loom)]
 
 use std::future::Future;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use loom::thread;
 
 fn noop_cx() -> Context<'static> {
     Context::from_waker(futures::task::noop_waker_ref())
+}
+
+/// A waker that records whether it was woken (with loom's atomics, so the model sees it).
+struct Flag(loom::sync::atomic::AtomicBool);
+
+impl futures::task::ArcWake for Flag {
+    fn wake_by_ref(this: &Arc<Self>) {
+        this.0.store(true, loom::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn flag() -> (Arc<Flag>, std::task::Waker) {
+    let f = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+    let w = futures::task::waker(f.clone());
+    (f, w)
+}
+
+fn woken(f: &Flag) -> bool {
+    f.0.load(loom::sync::atomic::Ordering::SeqCst)
 }
 
 /// Rendezvous hand-off racing close (Go: close wakes a blocked sender with a panic; here
@@ -72,8 +91,8 @@ fn async_waiter_drop_vs_handoff() {
         let (tx, rx) = gochan::bounded::<u32>(0);
         let rx2 = rx.clone();
         let s = thread::spawn(move || tx.send(5));
-        let mut fut = rx.recv_async();
-        let first = Pin::new(&mut fut).poll(&mut noop_cx());
+        let mut fut = Box::pin(rx.recv_async());
+        let first = fut.as_mut().poll(&mut noop_cx());
         drop(fut);
         match first {
             Poll::Ready(v) => assert_eq!(v, Ok(5)),
@@ -90,8 +109,8 @@ fn async_send_drop_vs_receiver() {
     loom::model(|| {
         let (tx, rx) = gochan::bounded::<u32>(0);
         let r = thread::spawn(move || rx.recv());
-        let mut fut = tx.send_async(3);
-        let first = Pin::new(&mut fut).poll(&mut noop_cx());
+        let mut fut = Box::pin(tx.send_async(3));
+        let first = fut.as_mut().poll(&mut noop_cx());
         drop(fut);
         drop(tx);
         let got = r.join().unwrap();
@@ -111,8 +130,8 @@ fn closed_and_drained_is_final_when_future_drops() {
     loom::model(|| {
         let (tx, rx) = gochan::bounded::<u32>(0);
         let rx2 = rx.clone();
-        let mut fut = rx.recv_async();
-        assert!(Pin::new(&mut fut).poll(&mut noop_cx()).is_pending());
+        let mut fut = Box::pin(rx.recv_async());
+        assert!(fut.as_mut().poll(&mut noop_cx()).is_pending());
         let s = thread::spawn(move || tx.send(1)); // hands to `fut`, then closes (drop)
         let r = thread::spawn(move || rx2.recv());
         assert!(s.join().unwrap().is_ok());
@@ -127,12 +146,12 @@ fn closed_and_drained_is_final_when_future_takes() {
     loom::model(|| {
         let (tx, rx) = gochan::bounded::<u32>(0);
         let rx2 = rx.clone();
-        let mut fut = rx.recv_async();
-        assert!(Pin::new(&mut fut).poll(&mut noop_cx()).is_pending());
+        let mut fut = Box::pin(rx.recv_async());
+        assert!(fut.as_mut().poll(&mut noop_cx()).is_pending());
         let s = thread::spawn(move || tx.send(1));
         let r = thread::spawn(move || rx2.recv());
         assert!(s.join().unwrap().is_ok());
-        assert_eq!(Pin::new(&mut fut).poll(&mut noop_cx()), Poll::Ready(Ok(1)));
+        assert_eq!(fut.as_mut().poll(&mut noop_cx()), Poll::Ready(Ok(1)));
         assert!(r.join().unwrap().is_err());
     });
 }
@@ -156,5 +175,79 @@ fn weak_upgrade_vs_last_sender_drop() {
             rx.recv().is_err(),
             "closed once every strong sender is gone"
         );
+    });
+}
+
+/// A pending async receive whose channel closes: the closer finishes the wait node and
+/// wakes the task; the next poll reports closed.
+#[test]
+fn close_vs_pending_async_receive() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let (woke, waker) = flag();
+        let mut fut = Box::pin(rx.recv_async());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let c = thread::spawn(move || drop(tx));
+        c.join().unwrap();
+        assert!(woken(&woke), "the close woke the pending receive");
+        assert_eq!(
+            fut.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Err(gochan::RecvError))
+        );
+    });
+}
+
+/// A re-poll with a new waker (the future moved to another task) racing the hand-off:
+/// the node's waker is replaced under the channel lock, so a re-poll that returns
+/// `Pending` is always followed by a wake of the *new* waker.
+#[test]
+fn waker_change_vs_handoff() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let (_old, old_waker) = flag();
+        let (new, new_waker) = flag();
+        let mut fut = Box::pin(rx.recv_async());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&old_waker))
+            .is_pending());
+        let s = thread::spawn(move || tx.send(8));
+        let second = fut.as_mut().poll(&mut Context::from_waker(&new_waker));
+        assert!(s.join().unwrap().is_ok());
+        match second {
+            Poll::Ready(v) => assert_eq!(v, Ok(8)),
+            Poll::Pending => {
+                assert!(woken(&new), "the hand-off woke the current waker");
+                assert_eq!(
+                    fut.as_mut().poll(&mut Context::from_waker(&new_waker)),
+                    Poll::Ready(Ok(8))
+                );
+            }
+        }
+    });
+}
+
+/// A pending async send whose receiver side goes away: the send fails with its value,
+/// after a wake.
+#[test]
+fn receiver_drop_vs_pending_async_send() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let (woke, waker) = flag();
+        let mut fut = Box::pin(tx.send_async(6));
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let d = thread::spawn(move || drop(rx));
+        d.join().unwrap();
+        assert!(woken(&woke));
+        match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(Err(e)) => assert_eq!(e.into_inner(), 6),
+            other => panic!("expected the value back, got {other:?}"),
+        }
     });
 }

@@ -174,3 +174,26 @@ fn nonblock_select_sees_one_moment() {
         drop((t1, t2));
     });
 }
+
+/// A select waiter and a plain waiter on one channel: one value goes to exactly one of
+/// them (the select decided by its CAS, the plain receive by being popped), and the close
+/// that follows reaches the other.
+#[test]
+fn select_waiter_and_plain_waiter_share_a_channel() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(0);
+        let rx2 = rx.clone();
+        let (_keep, idle) = gochan::bounded::<u32>(0);
+        let a = thread::spawn(move || {
+            gochan::select_biased! {
+                recv(rx) -> v => v.ok(),
+                recv(idle) -> _ => None,
+            }
+        });
+        let b = thread::spawn(move || rx2.recv().ok());
+        tx.send(1).unwrap();
+        tx.close();
+        let (ra, rb) = (a.join().unwrap(), b.join().unwrap());
+        assert_eq!(ra.into_iter().chain(rb).collect::<Vec<_>>(), [1]);
+    });
+}

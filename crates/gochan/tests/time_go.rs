@@ -162,9 +162,9 @@ fn after_in_loop_does_not_accumulate() {
     assert!(gochan::time::pending_timers() < before + 1000);
 }
 
-fn poll_once<F: std::future::Future + Unpin>(f: &mut F, waker: &std::task::Waker) -> bool {
+fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>, waker: &std::task::Waker) -> bool {
     let mut cx = std::task::Context::from_waker(waker);
-    std::pin::Pin::new(f).poll(&mut cx).is_ready()
+    f.poll(&mut cx).is_ready()
 }
 
 /// Go 1.23: no value from before `Reset` is received after it, even when that value was
@@ -173,9 +173,9 @@ fn poll_once<F: std::future::Future + Unpin>(f: &mut F, waker: &std::task::Waker
 fn reset_discards_value_handed_to_dropped_future() {
     let t = Timer::new(Duration::from_millis(5));
     let waker = futures::task::noop_waker();
-    let mut fut = t.c.recv_async();
+    let mut fut = Box::pin(t.c.recv_async());
     assert!(
-        !poll_once(&mut fut, &waker),
+        !poll_once(fut.as_mut(), &waker),
         "pending: registered as a waiting receiver"
     );
     std::thread::sleep(Duration::from_millis(40)); // fires: the value is handed to `fut`
@@ -203,8 +203,8 @@ fn panicking_waker_does_not_kill_the_timer_service() {
     }
     let waker = Waker::from(Arc::new(Bad));
     let rx = gochan::after(Duration::from_millis(1));
-    let mut fut = rx.recv_async();
-    assert!(!poll_once(&mut fut, &waker));
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(!poll_once(fut.as_mut(), &waker));
     std::thread::sleep(Duration::from_millis(30));
     drop(fut);
     // The service survived: a new timer fires.

@@ -8,14 +8,20 @@
 //! - `buf.len() <= cap`, except for values given back by a dropped receive future that
 //!   found nobody to hand them to (they go to the front, and are never lost).
 //! - Once `closed`, no sender entry is queued again. Receiver entries are queued after
-//!   close only while `handed > 0`: a value handed to an async receiver may still come
-//!   back (its future dropped), so the channel is not yet "closed and drained"; they are
-//!   completed when the last such value is taken (closed) or given back (the value).
-//! - `handed` counts values delivered into async receivers' slots and not yet taken or
-//!   given back. A receive reports `Closed` only when `closed && handed == 0 && buf` is
-//!   empty, so "closed and drained" is final, as in Go.
+//!   close only while values handed to async receivers are outstanding: such a value may
+//!   still come back (its future dropped), so the channel is not yet "closed and
+//!   drained"; they are completed when the last such value is taken (closed) or given
+//!   back (the value).
+//! - Outstanding hand-offs are `Inner::handed - Chan::taken`: `handed` counts values
+//!   delivered into async receivers (under the lock) minus those given back, `taken` those
+//!   their futures returned (an atomic, so taking needs no lock). A receive reports
+//!   `Closed` only when `closed`, nothing is outstanding and `buf` is empty, so "closed
+//!   and drained" is final, as in Go.
 //! - Once `rx_gone`, `buf` is empty and stays so, and sends fail.
-//! - Queues may hold stale entries (waiter decided elsewhere); whoever pops one drops it.
+//! - Queues hold wait nodes (`node.rs`: plain sends and receives, decided by being popped)
+//!   and select entries (`waiter.rs`: decided by a CAS). Select entries may be stale
+//!   (decided through another arm); whoever pops one drops it. A popped node is decided in
+//!   the same critical section.
 //! - `version` increases on every change of state that could make an operation ready; a
 //!   select's non-blocking pass uses it to prove it saw all its channels at one moment.
 //!
@@ -29,7 +35,7 @@ use std::sync::{Arc, Weak};
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinGuard, SpinLock};
 
 use super::error::{TryRecvError, TrySendError};
-use super::waiter::{Entry, Packet, Waiter, WakeHandle};
+use super::waiter::{Entry, Packet, Waiter, Wake};
 
 /// The shared state of one channel.
 pub(crate) struct Chan<T> {
@@ -45,8 +51,11 @@ pub(crate) struct Chan<T> {
     version: AtomicU64,
     /// Mirror of `closed || rx_gone` for lock-free `is_closed`.
     closed_flag: AtomicBool,
-    /// Values handed to async receivers and not yet taken or given back (see above).
-    handed: AtomicUsize,
+    /// Values handed to async receivers that their futures returned (see the module
+    /// invariants). Not padded to a line of its own: that would double the size of a
+    /// small channel (a context's done channel), and the hand-off that precedes every
+    /// increment has just brought the lock's line to this core anyway.
+    taken: AtomicUsize,
     /// Bumped by a timer's stop/reset: a value handed over before the bump is stale, so a
     /// dropped future gives it back only if the epoch is unchanged (Go 1.23: no value from
     /// before `Stop`/`Reset` is ever received). Always 0 for ordinary channels.
@@ -63,6 +72,9 @@ pub(crate) struct Inner<T> {
     /// A timer's channel (`Chan::timer.is_some()`, kept where receives read anyway).
     timer: bool,
     buf: VecDeque<T>,
+    /// Values delivered into async receivers, minus those given back (wrapping; see
+    /// the module invariants).
+    handed: usize,
     closed: bool,
     rx_gone: bool,
     senders_q: VecDeque<Entry<T>>,
@@ -111,6 +123,7 @@ impl<T> Chan<T> {
             inner: SpinLock::new(Inner {
                 timer: false,
                 buf: VecDeque::with_capacity(reserve),
+                handed: 0,
                 closed: false,
                 rx_gone: false,
                 senders_q: VecDeque::new(),
@@ -122,7 +135,7 @@ impl<T> Chan<T> {
             receivers: AtomicUsize::new(receivers),
             version: AtomicU64::new(0),
             closed_flag: AtomicBool::new(false),
-            handed: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
             epoch: AtomicU32::new(0),
             timer: None,
             never: false,
@@ -226,7 +239,7 @@ impl<T> Chan<T> {
         inner: &mut Inner<T>,
         value: T,
         me: Option<&Waiter>,
-    ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
+    ) -> Result<Option<Wake<T>>, TrySendError<T>> {
         if inner.closed || inner.rx_gone {
             return Err(TrySendError::Closed(value));
         }
@@ -242,7 +255,7 @@ impl<T> Chan<T> {
         &self,
         inner: &mut Inner<T>,
         value: T,
-    ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
+    ) -> Result<Option<Wake<T>>, TrySendError<T>> {
         if self.has_room(inner) {
             inner.buf.push_back(value);
             self.bump();
@@ -259,11 +272,11 @@ impl<T> Chan<T> {
         inner: &mut Inner<T>,
         mut value: T,
         me: Option<&Waiter>,
-    ) -> Result<Option<WakeHandle<T>>, TrySendError<T>> {
+    ) -> Result<Option<Wake<T>>, TrySendError<T>> {
         while let Some(entry) = pop_first(&mut inner.receivers_q, me) {
             self.bump();
-            match self.deliver(&entry, value) {
-                Ok(()) => return Ok(Some(entry.packet)),
+            match self.deliver(inner, entry, value) {
+                Ok(wake) => return Ok(Some(wake)),
                 Err(v) => value = v,
             }
         }
@@ -278,7 +291,7 @@ impl<T> Chan<T> {
         &self,
         inner: &mut Inner<T>,
         me: Option<&Waiter>,
-    ) -> Result<(T, Option<WakeHandle<T>>), TryRecvError> {
+    ) -> Result<(T, Option<Wake<T>>), TryRecvError> {
         if inner.senders_q.is_empty() {
             if let Some(v) = inner.buf.pop_front() {
                 self.bump();
@@ -294,15 +307,15 @@ impl<T> Chan<T> {
         &self,
         inner: &mut Inner<T>,
         me: Option<&Waiter>,
-    ) -> Result<(T, Option<WakeHandle<T>>), TryRecvError> {
+    ) -> Result<(T, Option<Wake<T>>), TryRecvError> {
         if let Some(v) = inner.buf.pop_front() {
             self.bump();
             let mut wake = None;
             if self.has_room(inner) {
                 while let Some(entry) = pop_first(&mut inner.senders_q, me) {
-                    if let Some(sv) = entry.claim() {
+                    if let Some((sv, w)) = entry.claim() {
                         inner.buf.push_back(sv);
-                        wake = Some(entry.packet);
+                        wake = Some(w);
                         break;
                     }
                 }
@@ -311,8 +324,8 @@ impl<T> Chan<T> {
         }
         while let Some(entry) = pop_first(&mut inner.senders_q, me) {
             self.bump();
-            if let Some(v) = entry.claim() {
-                return Ok((v, Some(entry.packet)));
+            if let Some((v, w)) = entry.claim() {
+                return Ok((v, Some(w)));
             }
         }
         if self.drained(inner) {
@@ -325,25 +338,27 @@ impl<T> Chan<T> {
     /// Closed, and no value handed to an async receiver can come back: a receive may
     /// report `Closed` (with `buf` empty).
     fn drained(&self, inner: &Inner<T>) -> bool {
-        inner.closed && self.handed.load(Ordering::SeqCst) == 0
+        // SeqCst pairs with `handoff_taken`: a taker that misses `closed_flag` has its
+        // increment seen here.
+        inner.closed && inner.handed == self.taken.load(Ordering::SeqCst)
     }
 
-    /// Hands `value` to a waiting receiver, counting hand-offs to async receivers.
-    fn deliver(&self, entry: &Entry<T>, value: T) -> Result<(), T> {
-        entry.deliver(value)?;
-        if entry.packet.waiter().is_task() {
-            self.handed.fetch_add(1, Ordering::SeqCst);
-            entry.packet.set_epoch(self.epoch.load(Ordering::Relaxed));
+    /// Hands `value` to a popped receiver entry, counting hand-offs to async receivers.
+    fn deliver(&self, inner: &mut Inner<T>, entry: Entry<T>, value: T) -> Result<Wake<T>, T> {
+        let counted = entry.is_task();
+        let wake = entry.deliver(value, self.epoch.load(Ordering::Relaxed))?;
+        if counted {
+            inner.handed = inner.handed.wrapping_add(1);
         }
-        Ok(())
+        Ok(wake)
     }
 
-    /// An async receiver took a value handed to it. The last such value of a closed
-    /// channel completes receivers that were waiting to learn whether it came back.
+    /// An async receiver took a value handed to it. If the channel is closed, that may
+    /// have been the last outstanding one: complete receivers that were waiting to learn
+    /// whether it came back.
     pub(crate) fn handoff_taken(&self) {
-        if self.handed.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.closed_flag.load(Ordering::SeqCst)
-        {
+        self.taken.fetch_add(1, Ordering::SeqCst);
+        if self.closed_flag.load(Ordering::SeqCst) {
             let mut inner = self.lock();
             let wake = self.finish_drained(&mut inner);
             drop(inner);
@@ -352,14 +367,10 @@ impl<T> Chan<T> {
     }
 
     /// If closed and drained, completes every waiting receiver with "closed".
-    fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Arc<Packet<T>>> {
+    fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Wake<T>> {
         let mut wake = Vec::new();
         if self.drained(inner) && inner.buf.is_empty() {
-            for e in inner.receivers_q.drain(..) {
-                if e.close() {
-                    wake.push(e.packet);
-                }
-            }
+            wake.extend(inner.receivers_q.drain(..).filter_map(Entry::close));
             self.bump();
         }
         wake
@@ -373,8 +384,8 @@ impl<T> Chan<T> {
         match self.try_recv_locked(&mut inner, None) {
             Ok((_v, wake)) => {
                 drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
+                if let Some(w) = wake {
+                    w.wake();
                 }
                 true
             }
@@ -403,21 +414,37 @@ impl<T> Chan<T> {
                 .any(|e| !is_mine(e, me) && e.is_live())
     }
 
-    /// Queues a waiting sender; its value is in `packet`'s slot.
-    pub(crate) fn push_sender(&self, inner: &mut Inner<T>, packet: Arc<Packet<T>>, arm: usize) {
+    /// Queues a waiting sender; its value is in the entry's slot.
+    pub(crate) fn push_sender(&self, inner: &mut Inner<T>, entry: Entry<T>) {
         debug_assert!(!inner.closed && !inner.rx_gone);
-        inner.senders_q.push_back(Entry { packet, arm });
+        inner.senders_q.push_back(entry);
         self.bump();
     }
 
     /// Queues a waiting receiver.
     ///
-    /// The channel may have become "drained" since the caller's check: `handed` drops
-    /// outside the lock. Then the thread that took the last handed value is about to lock
+    /// The channel may have become "drained" since the caller's check: `taken` grows
+    /// outside the lock. Then the task that took the last handed value is about to lock
     /// the channel and complete this entry with "closed" (`handoff_taken`).
-    pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, packet: Arc<Packet<T>>, arm: usize) {
-        inner.receivers_q.push_back(Entry { packet, arm });
+    pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, entry: Entry<T>) {
+        inner.receivers_q.push_back(entry);
         self.bump();
+    }
+
+    /// Unlinks the wait node at `addr` from the receivers' (`recv`) or senders' queue:
+    /// its owner gives up. The node is queued (the caller checked, under the lock).
+    pub(crate) fn unlink_node(&self, inner: &mut Inner<T>, addr: *const (), recv: bool) {
+        let q = if recv {
+            &mut inner.receivers_q
+        } else {
+            &mut inner.senders_q
+        };
+        let i = q.iter().position(|e| e.is_node(addr));
+        debug_assert!(i.is_some(), "a waiting node is queued");
+        if let Some(i) = i {
+            q.remove(i);
+            self.bump();
+        }
     }
 
     /// Removes a sender entry registered with `packet` (after an abort). It may already be
@@ -442,16 +469,15 @@ impl<T> Chan<T> {
     /// Puts back a value that was handed to a receive future dropped before it could
     /// return it: to the next waiting receiver, else to the front of the buffer. Never
     /// drops it (unless every receiver is gone, when nobody could ever read it).
-    /// `packet` is the receive packet the value was handed to: if it belonged to a task
-    /// it was counted in `handed`, and if the channel's epoch moved since (a timer's
-    /// stop/reset), the value is stale and is dropped instead.
-    pub(crate) fn give_back(&self, mut value: T, packet: &Packet<T>) {
+    /// `counted`: the value was handed to a task (counted in `handed`); `epoch`: the
+    /// channel's epoch at that hand-off. If the epoch moved since (a timer's stop/reset),
+    /// the value is stale and is dropped instead.
+    pub(crate) fn give_back(&self, mut value: T, counted: bool, epoch: u32) {
         let mut inner = self.lock();
-        let counted = packet.waiter().is_task();
         if counted {
-            self.handed.fetch_sub(1, Ordering::SeqCst);
+            inner.handed = inner.handed.wrapping_sub(1);
         }
-        if inner.rx_gone || (counted && packet.epoch() != self.epoch.load(Ordering::Relaxed)) {
+        if inner.rx_gone || (counted && epoch != self.epoch.load(Ordering::Relaxed)) {
             let wake = self.finish_drained(&mut inner);
             drop(inner);
             wake_all(wake);
@@ -461,9 +487,9 @@ impl<T> Chan<T> {
         let mut wake = Vec::new();
         loop {
             match pop_first(&mut inner.receivers_q, None) {
-                Some(entry) => match self.deliver(&entry, value) {
-                    Ok(()) => {
-                        wake.push(entry.packet);
+                Some(entry) => match self.deliver(&mut inner, entry, value) {
+                    Ok(w) => {
+                        wake.push(w);
                         break;
                     }
                     Err(v) => value = v,
@@ -502,12 +528,7 @@ impl<T> Chan<T> {
         }
         inner.closed = true;
         self.closed_flag.store(true, Ordering::SeqCst);
-        let mut wake = Vec::new();
-        for e in inner.senders_q.drain(..) {
-            if e.close() {
-                wake.push(e.packet);
-            }
-        }
+        let mut wake: Vec<Wake<T>> = inner.senders_q.drain(..).filter_map(Entry::close).collect();
         wake.extend(self.finish_drained(&mut inner));
         self.bump();
         drop(inner);
@@ -562,17 +583,10 @@ impl<T> Chan<T> {
         inner.rx_gone = true;
         self.closed_flag.store(true, Ordering::Release);
         let buf = std::mem::take(&mut inner.buf);
-        let mut wake = Vec::new();
-        for e in inner.senders_q.drain(..) {
-            if e.close() {
-                wake.push(e.packet);
-            }
-        }
+        let wake: Vec<Wake<T>> = inner.senders_q.drain(..).filter_map(Entry::close).collect();
         self.bump();
         drop(inner);
-        for p in wake {
-            p.waiter().wake();
-        }
+        wake_all(wake);
         if let Some(owner) = self.timer.as_ref().and_then(Weak::upgrade) {
             owner.receivers_gone();
         }
@@ -610,7 +624,7 @@ fn pop_first<T>(q: &mut VecDeque<Entry<T>>, me: Option<&Waiter>) -> Option<Entry
 }
 
 /// Waiters decided by a close, to wake once the caller is ready.
-pub(crate) struct Wakes<T>(Vec<Arc<Packet<T>>>);
+pub(crate) struct Wakes<T>(Vec<Wake<T>>);
 
 impl<T> Wakes<T> {
     /// Wakes them all.
@@ -620,9 +634,9 @@ impl<T> Wakes<T> {
 }
 
 /// Wakes decided waiters (after the channel lock is released).
-fn wake_all<T>(wake: Vec<Arc<Packet<T>>>) {
-    for p in wake {
-        p.waiter().wake();
+fn wake_all<T>(wake: Vec<Wake<T>>) {
+    for w in wake {
+        w.wake();
     }
 }
 

@@ -15,7 +15,10 @@
 
 pub(crate) mod core;
 mod error;
+pub(crate) mod node;
 mod receiver;
+mod recv_future;
+mod send_future;
 mod sender;
 mod sink;
 pub(crate) mod waiter;
@@ -26,8 +29,10 @@ use std::sync::Arc;
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-pub use receiver::{IntoIter, IntoStream, Iter, Receiver, RecvFuture, RecvStream, TryIter};
-pub use sender::{SendFuture, Sender};
+pub use receiver::{IntoIter, Iter, Receiver, TryIter};
+pub use recv_future::{IntoStream, RecvFuture, RecvStream};
+pub use send_future::SendFuture;
+pub use sender::Sender;
 pub use sink::SendSink;
 pub use weak::{WeakReceiver, WeakSender};
 

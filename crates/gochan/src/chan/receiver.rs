@@ -1,17 +1,15 @@
-//! The receiving half of a channel: blocking, async, iterators and `Stream`.
+//! The receiving half of a channel: blocking receives, iterators, and the doors to the
+//! async forms (`recv_future.rs`).
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-use futures_core::{FusedStream, Stream};
 
 use super::core::{Chan, Inner};
 use super::error::{RecvError, RecvTimeoutError, TryRecvError};
-use super::waiter::{Outcome, Packet, Waiter};
+use super::node::{Finished, Signal, WaitNode};
+use super::recv_future::{IntoStream, RecvFuture, RecvStream};
 use crate::sync::SpinGuard;
 
 /// The receiving half of a channel. Clone it for more consumers (each value goes to
@@ -69,8 +67,8 @@ impl<T> Receiver<T> {
         let mut inner = self.chan.lock_for_recv();
         let (v, wake) = self.chan.try_recv_locked(&mut inner, None)?;
         drop(inner);
-        if let Some(p) = wake {
-            p.waiter().wake();
+        if let Some(w) = wake {
+            w.wake();
         }
         Ok(v)
     }
@@ -104,9 +102,9 @@ impl<T> Receiver<T> {
         let mut inner = self.chan.lock_for_recv();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, None)) => Ok(v),
-            Ok((v, Some(p))) => {
+            Ok((v, Some(w))) => {
                 drop(inner);
-                p.waiter().wake();
+                w.wake();
                 Ok(v)
             }
             Err(TryRecvError::Closed) => Err(RecvTimeoutError::Closed),
@@ -125,22 +123,14 @@ impl<T> Receiver<T> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
-        let packet = Arc::new(Packet::own(Waiter::for_thread(), None));
-        self.chan.push_receiver(&mut inner, packet.clone(), 0);
+        let mut node = pin!(WaitNode::new(&*self.chan));
+        node.as_mut()
+            .push_recv(&self.chan, &mut inner, Signal::thread());
         drop(inner);
-        match packet
-            .waiter()
-            .wait(deadline, crate::sync::blocking::Op::Recv)
-        {
-            Outcome::Selected { closed: false, .. } => Ok(packet
-                .take()
-                .expect("a selected receiver's slot holds the value")),
-            Outcome::Selected { closed: true, .. } => Err(RecvTimeoutError::Closed),
-            Outcome::Aborted => {
-                self.chan.remove_receiver(&packet);
-                Err(RecvTimeoutError::Timeout)
-            }
-            Outcome::Waiting => unreachable!("wait returns a decided outcome"),
+        match node.wait(deadline, crate::sync::blocking::Op::Recv) {
+            Finished::Done(v) => Ok(v.expect("a receiver decided DONE holds its value")),
+            Finished::Closed(_) => Err(RecvTimeoutError::Closed),
+            Finished::Cancelled(_) => Err(RecvTimeoutError::Timeout),
         }
     }
 
@@ -156,10 +146,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(futures::executor::block_on(rx.recv_async()), Ok(3));
     /// ```
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
-        RecvFuture {
-            chan: &self.chan,
-            wait: RecvWait { packet: None },
-        }
+        RecvFuture::new(&self.chan)
     }
 
     /// A blocking iterator over received values, ending when the channel is closed and
@@ -195,11 +182,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(all, [1]);
     /// ```
     pub fn stream(&self) -> RecvStream<'_, T> {
-        RecvStream {
-            chan: &self.chan,
-            wait: RecvWait { packet: None },
-            done: false,
-        }
+        RecvStream::new(&self.chan)
     }
 
     /// An owning `Stream` (`'static` when `T` is), for moving into spawned tasks.
@@ -212,11 +195,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(futures::executor::block_on(s.collect::<Vec<i32>>()), [1]);
     /// ```
     pub fn into_stream(self) -> IntoStream<T> {
-        IntoStream {
-            rx: self,
-            wait: RecvWait { packet: None },
-            done: false,
-        }
+        IntoStream::new(self)
     }
 
     /// Number of buffered values.
@@ -337,215 +316,6 @@ impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("chan", &*self.chan)
-            .finish()
-    }
-}
-
-/// The async receive state shared by [`RecvFuture`] and the streams.
-struct RecvWait<T> {
-    packet: Option<Arc<Packet<T>>>,
-}
-
-impl<T> RecvWait<T> {
-    fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        if let Some(p) = &self.packet {
-            p.waiter().set_waker(cx.waker());
-            return match p.waiter().outcome() {
-                Outcome::Waiting => Poll::Pending,
-                Outcome::Selected { closed, .. } => {
-                    let p = self.packet.take().expect("checked above");
-                    if closed {
-                        Poll::Ready(Err(RecvError))
-                    } else {
-                        let v = p.take().expect("a selected receiver holds a value");
-                        chan.handoff_taken();
-                        Poll::Ready(Ok(v))
-                    }
-                }
-                Outcome::Aborted => unreachable!("only the owner aborts"),
-            };
-        }
-        let mut inner = chan.lock_for_recv();
-        match chan.try_recv_locked(&mut inner, None) {
-            Ok((v, wake)) => {
-                drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
-                Poll::Ready(Ok(v))
-            }
-            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
-            Err(TryRecvError::Empty) => {
-                let p = Arc::new(Packet::own(Waiter::for_task(cx.waker()), None));
-                chan.push_receiver(&mut inner, p.clone(), 0);
-                self.packet = Some(p);
-                Poll::Pending
-            }
-        }
-    }
-
-    /// Abandons a pending receive without losing a value already handed over.
-    fn cancel(&mut self, chan: &Chan<T>) {
-        if let Some(p) = self.packet.take() {
-            match p.waiter().try_abort() {
-                Ok(()) => chan.remove_receiver(&p),
-                Err(Outcome::Selected { closed: false, .. }) => {
-                    if let Some(v) = p.take() {
-                        chan.give_back(v, &p);
-                    }
-                }
-                Err(_) => {}
-            }
-        }
-    }
-}
-
-/// The future of [`Receiver::recv_async`].
-///
-/// # Cancel safety
-/// Dropping it never loses a value: one handed to it before the drop goes to the next
-/// waiting receiver or back to the front of the channel.
-///
-/// A value handed to a pending future belongs to it until it is polled again or dropped:
-/// keep polling (or drop) futures you start. Until then, once the channel is closed, other
-/// receivers wait instead of reporting "closed", since the value may still come back; a
-/// future that is leaked (`mem::forget`) or kept forever unpolled holds them up.
-#[must_use = "futures do nothing unless polled"]
-pub struct RecvFuture<'a, T> {
-    chan: &'a Arc<Chan<T>>,
-    wait: RecvWait<T>,
-}
-
-impl<T> Unpin for RecvFuture<'_, T> {}
-
-impl<T> Future for RecvFuture<'_, T> {
-    type Output = Result<T, RecvError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        this.wait.poll(this.chan, cx)
-    }
-}
-
-impl<T> Drop for RecvFuture<'_, T> {
-    fn drop(&mut self) {
-        self.wait.cancel(self.chan);
-    }
-}
-
-impl<T> fmt::Debug for RecvFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvFuture")
-            .field("waiting", &self.wait.packet.is_some())
-            .finish()
-    }
-}
-
-/// A borrowing `Stream` of received values; see [`Receiver::stream`].
-///
-/// # Cancel safety
-/// Dropping it between items loses nothing; a value handed to a pending `next()` that is
-/// dropped goes back to the channel.
-#[must_use = "streams do nothing unless polled"]
-pub struct RecvStream<'a, T> {
-    chan: &'a Arc<Chan<T>>,
-    wait: RecvWait<T>,
-    done: bool,
-}
-
-impl<T> Unpin for RecvStream<'_, T> {}
-
-impl<T> Stream for RecvStream<'_, T> {
-    type Item = T;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        this.wait.poll(this.chan, cx).map(|r| {
-            this.done = r.is_err();
-            r.ok()
-        })
-    }
-}
-
-impl<T> FusedStream for RecvStream<'_, T> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-impl<T> Drop for RecvStream<'_, T> {
-    fn drop(&mut self) {
-        self.wait.cancel(self.chan);
-    }
-}
-
-impl<T> fmt::Debug for RecvStream<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvStream")
-            .field("done", &self.done)
-            .finish()
-    }
-}
-
-/// An owning `Stream` of received values; see [`Receiver::into_stream`].
-///
-/// # Cancel safety
-/// As [`RecvStream`].
-#[must_use = "streams do nothing unless polled"]
-pub struct IntoStream<T> {
-    rx: Receiver<T>,
-    wait: RecvWait<T>,
-    done: bool,
-}
-
-impl<T> Unpin for IntoStream<T> {}
-
-impl<T> IntoStream<T> {
-    /// The receiver this stream reads from.
-    ///
-    /// ```
-    /// let (_tx, rx) = gochan::unbounded::<u8>();
-    /// assert!(rx.into_stream().receiver().is_empty());
-    /// ```
-    pub fn receiver(&self) -> &Receiver<T> {
-        &self.rx
-    }
-}
-
-impl<T> Stream for IntoStream<T> {
-    type Item = T;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        this.wait.poll(&this.rx.chan, cx).map(|r| {
-            this.done = r.is_err();
-            r.ok()
-        })
-    }
-}
-
-impl<T> FusedStream for IntoStream<T> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-impl<T> Drop for IntoStream<T> {
-    fn drop(&mut self) {
-        self.wait.cancel(&self.rx.chan);
-    }
-}
-
-impl<T> fmt::Debug for IntoStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoStream")
-            .field("done", &self.done)
             .finish()
     }
 }

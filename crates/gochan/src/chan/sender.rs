@@ -1,15 +1,15 @@
-//! The sending half of a channel, blocking and async.
+//! The sending half of a channel: blocking sends, and the doors to the async forms
+//! (`send_future.rs`, `sink.rs`).
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::core::{Chan, Inner};
 use super::error::{SendError, SendTimeoutError, TrySendError};
-use super::waiter::{Outcome, Packet, Waiter};
+use super::node::{Finished, Signal, WaitNode};
+use super::send_future::SendFuture;
 use crate::sync::SpinGuard;
 
 /// The sending half of a channel. Clone it for more producers; dropping the last one
@@ -69,8 +69,8 @@ impl<T> Sender<T> {
         let mut inner = self.chan.lock();
         let wake = self.chan.try_send_locked(&mut inner, value, None)?;
         drop(inner);
-        if let Some(p) = wake {
-            p.waiter().wake();
+        if let Some(w) = wake {
+            w.wake();
         }
         Ok(())
     }
@@ -107,9 +107,9 @@ impl<T> Sender<T> {
         let mut inner = self.chan.lock();
         match self.chan.try_send_locked(&mut inner, value, None) {
             Ok(None) => Ok(()),
-            Ok(Some(p)) => {
+            Ok(Some(w)) => {
                 drop(inner);
-                p.waiter().wake();
+                w.wake();
                 Ok(())
             }
             Err(TrySendError::Closed(v)) => Err(SendTimeoutError::Closed(v)),
@@ -129,24 +129,18 @@ impl<T> Sender<T> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(SendTimeoutError::Timeout(value));
         }
-        let packet = Arc::new(Packet::own(Waiter::for_thread(), Some(value)));
-        self.chan.push_sender(&mut inner, packet.clone(), 0);
+        let mut node = pin!(WaitNode::new(&*self.chan));
+        node.as_mut()
+            .push_send(&self.chan, &mut inner, value, Signal::thread());
         drop(inner);
-        match packet
-            .waiter()
-            .wait(deadline, crate::sync::blocking::Op::Send)
-        {
-            Outcome::Selected { closed: false, .. } => Ok(()),
-            Outcome::Selected { closed: true, .. } => Err(SendTimeoutError::Closed(
-                packet.take().expect("a failed send keeps its value"),
+        match node.wait(deadline, crate::sync::blocking::Op::Send) {
+            Finished::Done(_) => Ok(()),
+            Finished::Closed(v) => Err(SendTimeoutError::Closed(
+                v.expect("a failed send keeps its value"),
             )),
-            Outcome::Aborted => {
-                self.chan.remove_sender(&packet);
-                Err(SendTimeoutError::Timeout(
-                    packet.take().expect("an aborted send keeps its value"),
-                ))
-            }
-            Outcome::Waiting => unreachable!("wait returns a decided outcome"),
+            Finished::Cancelled(v) => Err(SendTimeoutError::Timeout(
+                v.expect("an abandoned send keeps its value"),
+            )),
         }
     }
 
@@ -165,10 +159,7 @@ impl<T> Sender<T> {
     /// assert_eq!(t.join().unwrap(), 9);
     /// ```
     pub fn send_async(&self, value: T) -> SendFuture<'_, T> {
-        SendFuture {
-            chan: &self.chan,
-            wait: SendWait::new(Some(value)),
-        }
+        SendFuture::new(&self.chan, value)
     }
 
     /// A [`Sink`](futures_sink::Sink) sending with a clone of this sender; see
@@ -323,119 +314,5 @@ impl<T> Drop for Sender<T> {
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender").field("chan", &*self.chan).finish()
-    }
-}
-
-/// The future of [`Sender::send_async`].
-///
-/// # Cancel safety
-/// Dropping it before a receiver took the value never delivers it: the queued entry is
-/// removed and the value dropped with the future. A value a receiver already took stays
-/// delivered (exactly once), even if the future is dropped before it is polled again.
-#[must_use = "futures do nothing unless polled"]
-pub struct SendFuture<'a, T> {
-    chan: &'a Arc<Chan<T>>,
-    wait: SendWait<T>,
-}
-
-impl<T> Unpin for SendFuture<'_, T> {}
-
-impl<T> Future for SendFuture<'_, T> {
-    type Output = Result<(), SendError<T>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        this.wait.poll(this.chan, cx)
-    }
-}
-
-impl<T> Drop for SendFuture<'_, T> {
-    fn drop(&mut self) {
-        self.wait.cancel(self.chan);
-    }
-}
-
-/// One async send in progress: the value not yet offered, or the packet waiting in the
-/// channel's queue. Shared by [`SendFuture`] and the `Sink`.
-pub(crate) struct SendWait<T> {
-    pub(crate) value: Option<T>,
-    packet: Option<Arc<Packet<T>>>,
-}
-
-impl<T> SendWait<T> {
-    pub(crate) fn new(value: Option<T>) -> SendWait<T> {
-        SendWait {
-            value,
-            packet: None,
-        }
-    }
-
-    /// Whether a send is in progress (a value to offer or a packet queued).
-    pub(crate) fn is_busy(&self) -> bool {
-        self.value.is_some() || self.packet.is_some()
-    }
-
-    /// Drives the send. Must not be polled again after it returned `Ready`, unless a new
-    /// value was put in.
-    pub(crate) fn poll(
-        &mut self,
-        chan: &Chan<T>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), SendError<T>>> {
-        if let Some(p) = &self.packet {
-            p.waiter().set_waker(cx.waker());
-            return match p.waiter().outcome() {
-                Outcome::Waiting => Poll::Pending,
-                Outcome::Selected { closed, .. } => {
-                    let p = self.packet.take().expect("checked above");
-                    if closed {
-                        Poll::Ready(Err(SendError(p.take().expect("value given back"))))
-                    } else {
-                        Poll::Ready(Ok(()))
-                    }
-                }
-                Outcome::Aborted => unreachable!("only the future itself aborts"),
-            };
-        }
-        let value = self
-            .value
-            .take()
-            .expect("SendFuture polled after completion");
-        let mut inner = chan.lock();
-        match chan.try_send_locked(&mut inner, value, None) {
-            Ok(wake) => {
-                drop(inner);
-                if let Some(p) = wake {
-                    p.waiter().wake();
-                }
-                Poll::Ready(Ok(()))
-            }
-            Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
-            Err(TrySendError::Full(v)) => {
-                let p = Arc::new(Packet::own(Waiter::for_task(cx.waker()), Some(v)));
-                chan.push_sender(&mut inner, p.clone(), 0);
-                self.packet = Some(p);
-                Poll::Pending
-            }
-        }
-    }
-
-    /// Abandons the send: a queued value not yet taken is removed (and dropped); one a
-    /// receiver already took stays delivered.
-    pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
-        self.value = None;
-        if let Some(p) = self.packet.take() {
-            if p.waiter().try_abort().is_ok() {
-                chan.remove_sender(&p);
-            }
-        }
-    }
-}
-
-impl<T> fmt::Debug for SendFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendFuture")
-            .field("waiting", &self.wait.packet.is_some())
-            .finish()
     }
 }

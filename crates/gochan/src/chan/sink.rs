@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use futures_sink::Sink;
 
 use super::error::SendError;
-use super::sender::{SendWait, Sender};
+use super::send_future::SendWait;
+use super::sender::Sender;
 
 /// A [`Sender`] as a [`Sink`]: [`Sender::sink`] or [`Sender::into_sink`].
 ///
@@ -36,17 +37,21 @@ use super::sender::{SendWait, Sender};
 /// assert_eq!(consumer.join().unwrap(), [1, 2, 3]);
 /// ```
 pub struct SendSink<T> {
-    sender: Sender<T>,
+    /// Dropped before `sender`: an item still queued is taken back before the sink's
+    /// sender (maybe the last one) closes the channel.
     wait: SendWait<T>,
+    sender: Sender<T>,
 }
 
+// The item in flight is never pinned (it moves into the channel), and the wait node is
+// boxed: the sink itself may move freely.
 impl<T> Unpin for SendSink<T> {}
 
 impl<T> SendSink<T> {
     pub(crate) fn new(sender: Sender<T>) -> SendSink<T> {
         SendSink {
+            wait: SendWait::new(),
             sender,
-            wait: SendWait::new(None),
         }
     }
 
@@ -62,9 +67,6 @@ impl<T> SendSink<T> {
 
     /// Drives the item in flight, if any, to delivery.
     fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
-        if !self.wait.is_busy() {
-            return Poll::Ready(Ok(()));
-        }
         self.wait.poll(&self.sender.chan, cx)
     }
 }
@@ -87,7 +89,7 @@ impl<T> Sink<T> for SendSink<T> {
             !self.wait.is_busy(),
             "SendSink::start_send called before poll_ready returned Ready(Ok)"
         );
-        self.wait = SendWait::new(Some(item));
+        self.wait.start(item);
         Ok(())
     }
 
@@ -103,12 +105,6 @@ impl<T> Sink<T> for SendSink<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<T>>> {
         self.drive(cx)
-    }
-}
-
-impl<T> Drop for SendSink<T> {
-    fn drop(&mut self) {
-        self.wait.cancel(&self.sender.chan);
     }
 }
 

@@ -1,7 +1,8 @@
-//! Waiters: the one mechanism behind every blocking operation and every select.
+//! Select waiters: the decision point of a select, shared by its arms.
 //!
-//! A [`Waiter`] stands for one blocking call (a `send`, a `recv`, or a whole select with
-//! many arms). Its fate is decided by a single compare-and-swap on `state`:
+//! A plain send or receive waits in a wait node (`node.rs`), decided by being popped under
+//! the channel lock. A select has arms in several channels at once, so its fate is decided
+//! by a single compare-and-swap on its [`Waiter`]'s `state`:
 //!
 //! ```text
 //!   WAITING ──CAS by a completer──▶ SELECTED(arm, closed?)
@@ -23,12 +24,13 @@
 //!   `SELECTED(arm, closed)` (or `ABORTED`) the value stays for the owner to take back.
 //!
 //! Signals: a parked thread or a task's `Waker`, chosen at construction; the same channel
-//! queues hold both kinds, so threads and tasks talk to each other freely.
+//! queues hold both kinds (and wait nodes), so threads and tasks talk to each other freely.
 
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
+use super::node::NodePtr;
 use crate::sync::blocking;
 use crate::sync::{spin_wait, AtomicU32, AtomicUsize, Mutex, Ordering, Parker};
 
@@ -217,19 +219,12 @@ impl Waiter {
     }
 }
 
-/// One arm of one blocking call: the shared waiter and this arm's value slot.
+/// One arm of a select: the select's shared waiter and this arm's value slot.
 pub(crate) struct Packet<T> {
-    waiter: WaiterRef,
+    waiter: Arc<Waiter>,
     slot: Mutex<Option<T>>,
     /// The channel's epoch when a value was delivered into `slot` (see `Chan::epoch`).
     epoch: AtomicU32,
-}
-
-/// A packet either owns its waiter (a plain send/recv: one allocation) or shares it with
-/// the other arms of a select.
-enum WaiterRef {
-    Own(Waiter),
-    Shared(Arc<Waiter>),
 }
 
 impl<T> std::fmt::Debug for Packet<T> {
@@ -241,19 +236,11 @@ impl<T> std::fmt::Debug for Packet<T> {
 }
 
 impl<T> Packet<T> {
-    /// A packet with its own waiter, holding `value` (a send) or nothing (a receive).
-    pub(crate) fn own(waiter: Waiter, value: Option<T>) -> Packet<T> {
-        Packet {
-            waiter: WaiterRef::Own(waiter),
-            slot: Mutex::new(value),
-            epoch: AtomicU32::new(0),
-        }
-    }
-
-    /// A packet for one arm of a select sharing `waiter`.
+    /// A packet for one arm of a select sharing `waiter`, holding `value` (a send) or
+    /// nothing (a receive).
     pub(crate) fn shared(waiter: Arc<Waiter>, value: Option<T>) -> Packet<T> {
         Packet {
-            waiter: WaiterRef::Shared(waiter),
+            waiter,
             slot: Mutex::new(value),
             epoch: AtomicU32::new(0),
         }
@@ -261,15 +248,7 @@ impl<T> Packet<T> {
 
     /// The waiter deciding this packet.
     pub(crate) fn waiter(&self) -> &Waiter {
-        match &self.waiter {
-            WaiterRef::Own(w) => w,
-            WaiterRef::Shared(w) => w,
-        }
-    }
-
-    /// Records the channel epoch of a delivery (under the channel lock).
-    pub(crate) fn set_epoch(&self, epoch: u32) {
-        self.epoch.store(epoch, Ordering::Relaxed);
+        &self.waiter
     }
 
     /// The channel epoch recorded at delivery.
@@ -284,58 +263,124 @@ impl<T> Packet<T> {
 }
 
 /// An entry in a channel's queue of waiting senders or receivers.
-pub(crate) struct Entry<T> {
-    pub(crate) packet: Arc<Packet<T>>,
-    pub(crate) arm: usize,
+pub(crate) enum Entry<T> {
+    /// A plain send or receive (a thread or a task): decided by being popped under the
+    /// channel lock (`node.rs`).
+    Node(NodePtr<T>),
+    /// One arm of a select: decided by a CAS on the select's shared waiter, so that one
+    /// select completes exactly one arm. May be stale (decided through another arm).
+    Select {
+        /// The arm's packet.
+        packet: Arc<Packet<T>>,
+        /// The arm's index in its select.
+        arm: usize,
+    },
 }
 
 impl<T> Entry<T> {
-    /// Whether this entry belongs to `waiter` (a select must not pair with itself).
+    /// Whether this entry belongs to the select `waiter` (a select must not pair with
+    /// itself).
     pub(crate) fn is_of(&self, waiter: *const Waiter) -> bool {
-        std::ptr::eq(self.packet.waiter(), waiter)
+        match self {
+            Entry::Node(_) => false,
+            Entry::Select { packet, .. } => std::ptr::eq(packet.waiter(), waiter),
+        }
     }
 
     /// Whether this entry is the one registered with `packet`.
-    pub(crate) fn is_packet(&self, packet: &Arc<Packet<T>>) -> bool {
-        Arc::ptr_eq(&self.packet, packet)
+    pub(crate) fn is_packet(&self, p: &Arc<Packet<T>>) -> bool {
+        matches!(self, Entry::Select { packet, .. } if Arc::ptr_eq(packet, p))
     }
 
-    /// Hands `value` to this waiting receiver. `Err(value)` if the entry is stale (its
-    /// waiter was already decided).
-    pub(crate) fn deliver(&self, value: T) -> Result<(), T> {
-        let mut slot = self.packet.slot.lock();
-        *slot = Some(value);
-        if self.packet.waiter().try_select(self.arm, false) {
-            Ok(())
-        } else {
-            Err(slot.take().expect("slot holds the value just put"))
+    /// Whether this entry is the wait node at `addr`.
+    pub(crate) fn is_node(&self, addr: *const ()) -> bool {
+        matches!(self, Entry::Node(n) if n.addr() == addr)
+    }
+
+    /// Whether a value handed to this receiver may come back (its owner is a task whose
+    /// future can be dropped before it returns the value).
+    pub(crate) fn is_task(&self) -> bool {
+        match self {
+            Entry::Node(n) => n.is_task(),
+            Entry::Select { packet, .. } => packet.waiter().is_task(),
         }
     }
 
-    /// Takes the value offered by this waiting sender. `None` if the entry is stale.
-    pub(crate) fn claim(&self) -> Option<T> {
-        if self.packet.waiter().try_select(self.arm, false) {
-            let v = self.packet.take();
-            debug_assert!(v.is_some(), "a waiting sender's slot holds its value");
-            v
-        } else {
-            None
+    /// Hands `value` to this popped receiver, recording the channel's `epoch`.
+    /// `Err(value)` if the entry is stale (its select was decided elsewhere).
+    pub(crate) fn deliver(self, value: T, epoch: u32) -> Result<Wake<T>, T> {
+        match self {
+            Entry::Node(n) => Ok(n.deliver(value, epoch)),
+            Entry::Select { packet, arm } => {
+                let mut slot = packet.slot.lock();
+                *slot = Some(value);
+                if packet.waiter().try_select(arm, false) {
+                    packet.epoch.store(epoch, Ordering::Relaxed);
+                    drop(slot);
+                    Ok(Wake::Select(packet))
+                } else {
+                    Err(slot.take().expect("slot holds the value just put"))
+                }
+            }
         }
     }
 
-    /// Completes this entry with "closed". Returns `false` if the entry is stale.
-    pub(crate) fn close(&self) -> bool {
-        self.packet.waiter().try_select(self.arm, true)
+    /// Takes the value offered by this popped sender. `None` if the entry is stale.
+    pub(crate) fn claim(self) -> Option<(T, Wake<T>)> {
+        match self {
+            Entry::Node(n) => Some(n.claim()),
+            Entry::Select { packet, arm } => {
+                if !packet.waiter().try_select(arm, false) {
+                    return None;
+                }
+                let v = packet
+                    .take()
+                    .expect("a waiting sender's slot holds its value");
+                Some((v, Wake::Select(packet)))
+            }
+        }
     }
 
-    /// Whether the entry's waiter is still undecided.
+    /// Completes this popped entry with "closed". `None` if the entry is stale.
+    pub(crate) fn close(self) -> Option<Wake<T>> {
+        match self {
+            Entry::Node(n) => Some(n.close()),
+            Entry::Select { packet, arm } => packet
+                .waiter()
+                .try_select(arm, true)
+                .then_some(Wake::Select(packet)),
+        }
+    }
+
+    /// Whether the entry's waiter is still undecided (a queued node always is).
     pub(crate) fn is_live(&self) -> bool {
-        self.packet.waiter().outcome() == Outcome::Waiting
+        match self {
+            Entry::Node(_) => true,
+            Entry::Select { packet, .. } => packet.waiter().outcome() == Outcome::Waiting,
+        }
     }
 }
 
-/// A waiter to wake once the channel lock is released.
-pub(crate) type WakeHandle<T> = Arc<Packet<T>>;
+/// A party to wake once the channel lock is released.
+pub(crate) enum Wake<T> {
+    /// A blocked thread (a clone of its node's parker).
+    Thread(Parker),
+    /// A task (a clone of its node's waker).
+    Task(Waker),
+    /// A select's waiter, through the arm's packet.
+    Select(Arc<Packet<T>>),
+}
+
+impl<T> Wake<T> {
+    /// Wakes the party.
+    pub(crate) fn wake(self) {
+        match self {
+            Wake::Thread(p) => p.unpark(),
+            Wake::Task(w) => w.wake(),
+            Wake::Select(p) => p.waiter().wake(),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::chan::core::{Chan, Inner};
-use crate::chan::waiter::{Packet, Waiter, WakeHandle};
+use crate::chan::waiter::{Entry, Packet, Waiter, Wake};
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
 use crate::sync::SpinGuard;
 
@@ -97,7 +97,7 @@ unsafe impl<T: Send> Send for Held<'_, T> {}
 /// An arm's part in a locked pass: the lock it holds and the wake it owes.
 struct Locked<'a, T> {
     held: Option<Held<'a, T>>,
-    wake: Option<WakeHandle<T>>,
+    wake: Option<Wake<T>>,
 }
 
 impl<T> Default for Locked<'_, T> {
@@ -121,8 +121,8 @@ impl<'a, T> Locked<'a, T> {
     /// Wakes the counterpart of an operation done under the lock (after every lock of the
     /// pass is released).
     fn flush_wake(&mut self) {
-        if let Some(p) = self.wake.take() {
-            p.waiter().wake();
+        if let Some(w) = self.wake.take() {
+            w.wake();
         }
     }
 }
@@ -174,8 +174,8 @@ impl<T> Arm for RecvArm<'_, T> {
                 let r = chan.try_recv_locked(&mut inner, None);
                 drop(inner);
                 r.map(|(v, wake)| {
-                    if let Some(p) = wake {
-                        p.waiter().wake();
+                    if let Some(w) = wake {
+                        w.wake();
                     }
                     v
                 })
@@ -212,7 +212,13 @@ impl<T> Arm for RecvArm<'_, T> {
             return false;
         }
         let p = Arc::new(Packet::shared(token.waiter.clone(), None));
-        self.chan.push_receiver(&mut inner, p.clone(), index);
+        self.chan.push_receiver(
+            &mut inner,
+            Entry::Select {
+                packet: p.clone(),
+                arm: index,
+            },
+        );
         self.packet = Some(p);
         true
     }
@@ -240,7 +246,7 @@ impl<T> Arm for RecvArm<'_, T> {
         if let Some(p) = self.packet.take() {
             if !closed {
                 if let Some(v) = p.take() {
-                    self.chan.give_back(v, &p);
+                    self.chan.give_back(v, p.waiter().is_task(), p.epoch());
                 }
             }
         }
@@ -258,7 +264,7 @@ impl<T> Drop for RecvArm<'_, T> {
             if p.waiter().try_abort().is_ok() {
                 self.chan.remove_receiver(&p);
             } else if let Some(v) = p.take() {
-                self.chan.give_back(v, &p);
+                self.chan.give_back(v, p.waiter().is_task(), p.epoch());
             }
         }
     }
@@ -326,8 +332,8 @@ impl<T> Arm for SendArm<'_, T> {
                 let r = chan.try_send_locked(&mut inner, value, None);
                 drop(inner);
                 r.map(|wake| {
-                    if let Some(p) = wake {
-                        p.waiter().wake();
+                    if let Some(w) = wake {
+                        w.wake();
                     }
                 })
             }
@@ -369,7 +375,13 @@ impl<T> Arm for SendArm<'_, T> {
             return false;
         }
         let p = Arc::new(Packet::shared(token.waiter.clone(), self.value.take()));
-        self.chan.push_sender(&mut inner, p.clone(), index);
+        self.chan.push_sender(
+            &mut inner,
+            Entry::Select {
+                packet: p.clone(),
+                arm: index,
+            },
+        );
         self.packet = Some(p);
         true
     }

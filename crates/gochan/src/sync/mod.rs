@@ -8,7 +8,10 @@
 //! involve timers).
 
 pub(crate) mod blocking;
+mod cell;
 mod spin;
+
+pub(crate) use cell::UnsafeCell;
 
 #[cfg(not(loom))]
 pub(crate) use spin::{SpinGuard, SpinLock};
@@ -33,7 +36,7 @@ pub(crate) use loom::sync::atomic::{
 /// Wakes one blocked thread: `std`'s park/unpark, or under loom a mutex and condvar
 /// (loom's `unpark` wrongly unblocks a thread that is blocked on a mutex, not parked:
 /// tokio-rs/loom#249).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Parker {
     #[cfg(not(loom))]
     thread: std::thread::Thread,

@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 
 use super::service::{self, TimerId};
 use crate::chan::core::{Chan, TimerHook};
-use crate::chan::waiter::WakeHandle;
+use crate::chan::waiter::Wake;
 use crate::chan::Receiver;
 
 struct TimerCore {
@@ -71,8 +71,8 @@ impl TimerHook for TimerCore {
             st.id = Some(service::schedule_target(at, target, st.gen));
         }
         drop(st);
-        if let Some(p) = wake {
-            p.waiter().wake();
+        if let Some(w) = wake {
+            w.wake();
         }
     }
 }
@@ -88,8 +88,8 @@ impl service::Target for TimerCore {
         // The receiver is woken after `state` is released: waking may drop the last
         // receiver, whose hook locks `state`.
         drop(st);
-        if let Some(p) = wake {
-            p.waiter().wake();
+        if let Some(w) = wake {
+            w.wake();
         }
         next_at
     }
@@ -102,7 +102,7 @@ impl TimerCore {
         &self,
         st: &mut TState,
         now: Instant,
-    ) -> (Option<Instant>, Option<WakeHandle<Instant>>) {
+    ) -> (Option<Instant>, Option<Wake<Instant>>) {
         let wake = {
             let mut inner = self.chan.lock();
             self.chan

@@ -1,0 +1,447 @@
+//! Wait nodes: the waiting party of a plain (non-select) send or receive, stored inside
+//! the party itself (a blocked thread's stack frame, a pinned future, a stream's box), so
+//! that waiting allocates nothing. A select's arms use `waiter::Packet` instead.
+//!
+//! # Protocol (Go's `sudog` for a goroutine that is not in a select)
+//! `state` is `IDLE` until the owner queues the node, under the channel lock, as
+//! `WAITING`. A queued node is decided by being popped: a completer holding the lock pops
+//! the entry and, in the same critical section, moves the value (into a receive node's
+//! slot, or out of a send node's slot), clones the node's signal and stores the final
+//! state (`DONE` or `CLOSED`, Release). It wakes the clone after unlocking and never
+//! touches the node again. No CAS: nobody else can decide a node that is no longer
+//! queued, and the owner cannot give up on one that is (giving up takes the lock). So,
+//! under the channel lock, `state == WAITING` exactly when the node is queued.
+//!
+//! The owner
+//! - reads `state` without the lock (Acquire): a final state makes the slot its own;
+//! - gives up ([`WaitNode::finish`], `Drop`) by taking the lock: a `WAITING` node is
+//!   unlinked (nothing happened), otherwise the state is already final;
+//! - replaces its waker only under the lock, and only when [`Waker::will_wake`] says it
+//!   changed; completers read the signal only under the lock, so the owner's unlocked
+//!   read of its own signal races with nothing but reads.
+//!
+//! A value delivered into an async receiver's node may still come back (the future is
+//! dropped before it returns the value); the channel counts such values (`Chan::handed`)
+//! so that "closed and drained" stays final. The node reports the value's fate: taken
+//! (`handoff_taken`, in [`WaitNode::finish`]) or given back (`give_back`, in `Drop`).
+//!
+//! # Pinning and aliasing
+//! Queues hold raw pointers ([`NodePtr`]). A queued node must neither move nor be freed:
+//! - the push methods take `Pin<&mut Self>`: the node stays put until it is dropped;
+//! - `Drop` unlinks a node that is still queued, under the lock, before its memory goes;
+//! - the node holds its channel (a borrow, or an `Arc` for owning streams) for its whole
+//!   life, so the channel outlives every node queued in it.
+//!
+//! Completers reach a node through `&WaitNode` while its owner may hold `Pin<&mut>` to
+//! it: every field they touch is an atomic or a cell, and the node is `!Unpin`
+//! (`PhantomPinned`), as tokio's intrusive waiters are, so the owner's `&mut` asserts no
+//! uniqueness. The owner's own methods only read through `&self` after the pin.
+
+use std::cell::Cell;
+use std::marker::PhantomPinned;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::Waker;
+use std::time::Instant;
+
+use super::core::{Chan, Inner};
+use super::waiter::{Entry, Wake};
+use crate::sync::blocking;
+use crate::sync::{spin_wait, AtomicU8, Ordering, Parker, UnsafeCell};
+
+/// Not queued; the slot is the owner's.
+const IDLE: u8 = 0;
+/// Queued in the channel (see the module protocol).
+const WAITING: u8 = 1;
+/// A completer performed the operation.
+const DONE: u8 = 2;
+/// A completer finished the node because the channel closed (or lost its receivers).
+const CLOSED: u8 = 3;
+
+/// How a wait ended, with the value that is the owner's.
+#[derive(Debug)]
+pub(crate) enum Finished<T> {
+    /// The operation happened: a receive's value (`None` for a send).
+    Done(Option<T>),
+    /// The channel closed: a send's value back (`None` for a receive).
+    Closed(Option<T>),
+    /// The owner gave up before anyone decided the node: a send's value back.
+    Cancelled(Option<T>),
+}
+
+/// Which queue a node waits in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Recv,
+    Send,
+}
+
+/// How a node's owner is woken.
+pub(crate) enum Signal {
+    /// A blocked OS thread.
+    Thread(Parker),
+    /// An async task's latest waker.
+    Task(Waker),
+}
+
+impl Signal {
+    /// A signal that unparks the calling thread.
+    pub(crate) fn thread() -> Signal {
+        Signal::Thread(Parker::current())
+    }
+
+    fn wake_handle<T>(&self) -> Wake<T> {
+        match self {
+            Signal::Thread(p) => Wake::Thread(p.clone()),
+            Signal::Task(w) => Wake::Task(w.clone()),
+        }
+    }
+}
+
+/// One plain wait (see the module docs): the channel `C` (a `&Chan` or an `Arc<Chan>`,
+/// which outlives the node either way) and the [`NodeCore`] its queue points at.
+pub(crate) struct WaitNode<C: Deref<Target = Chan<T>>, T> {
+    chan: C,
+    core: NodeCore<T>,
+}
+
+/// A wait node of its own allocation, reused for every item of a stream or sink.
+pub(crate) type NodeBox<C, T> = Pin<Box<WaitNode<C, T>>>;
+
+/// The part of a wait node that completers reach. Invariants: `state` leaves `IDLE` only
+/// by the owner's push and leaves `WAITING` only under the channel lock; `slot` and
+/// `epoch` belong to completers (under the lock) while `WAITING` and to the owner
+/// otherwise; `signal` is written only by the owner, while `IDLE` or under the lock.
+pub(crate) struct NodeCore<T> {
+    state: AtomicU8,
+    /// The queue the node is pushed to (the owner's alone).
+    kind: Cell<Kind>,
+    signal: UnsafeCell<Option<Signal>>,
+    /// A send's offer while `WAITING`; a received value once `DONE`.
+    slot: UnsafeCell<Option<T>>,
+    /// The channel's epoch when a value was delivered (see `Chan::epoch`).
+    epoch: UnsafeCell<u32>,
+    _pin: PhantomPinned,
+}
+
+// SAFETY: a shared `&NodeCore` gives its owner's side access only to the state (an atomic
+// load); every other owner method takes `Pin<&mut WaitNode>`, and completers follow the
+// module protocol (the lock, and the final state's release/acquire), so sharing one
+// between threads is sound whenever its values may move between them.
+unsafe impl<T: Send> Sync for NodeCore<T> {}
+
+impl<C: Deref<Target = Chan<T>>, T> std::fmt::Debug for WaitNode<C, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitNode")
+            .field("state", &self.core.state.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Deref<Target = Chan<T>>, T> Deref for WaitNode<C, T> {
+    type Target = NodeCore<T>;
+
+    fn deref(&self) -> &NodeCore<T> {
+        &self.core
+    }
+}
+
+impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
+    /// An idle node of `chan`.
+    pub(crate) fn new(chan: C) -> WaitNode<C, T> {
+        WaitNode {
+            chan,
+            core: NodeCore {
+                state: AtomicU8::new(IDLE),
+                kind: Cell::new(Kind::Recv),
+                signal: UnsafeCell::new(None),
+                slot: UnsafeCell::new(None),
+                epoch: UnsafeCell::new(0),
+                _pin: PhantomPinned,
+            },
+        }
+    }
+
+    /// The node's channel.
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
+    }
+
+    /// Whether the node is queued and undecided, as far as the owner can tell without the
+    /// lock (a completer may decide it any moment).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.state.load(Ordering::Acquire) == WAITING
+    }
+
+    /// Whether the node is idle (not queued, nothing to collect).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.state.load(Ordering::Acquire) == IDLE
+    }
+
+    /// Queues the node as a waiting receiver. `inner` is the locked state of `chan`, which
+    /// must be the node's own channel; the node must be idle.
+    ///
+    /// # Panics
+    /// If `chan` is not the node's channel (a bug in the caller).
+    pub(crate) fn push_recv(
+        self: Pin<&mut Self>,
+        chan: &Chan<T>,
+        inner: &mut Inner<T>,
+        signal: Signal,
+    ) {
+        self.push(chan, inner, Kind::Recv, None, signal);
+    }
+
+    /// Queues the node as a waiting sender offering `value` (as [`WaitNode::push_recv`]).
+    pub(crate) fn push_send(
+        self: Pin<&mut Self>,
+        chan: &Chan<T>,
+        inner: &mut Inner<T>,
+        value: T,
+        signal: Signal,
+    ) {
+        self.push(chan, inner, Kind::Send, Some(value), signal);
+    }
+
+    fn push(
+        self: Pin<&mut Self>,
+        chan: &Chan<T>,
+        inner: &mut Inner<T>,
+        kind: Kind,
+        value: Option<T>,
+        s: Signal,
+    ) {
+        let this: &Self = &self;
+        // The node unlinks itself through its own channel: it must be queued there.
+        assert!(
+            std::ptr::eq(chan, this.chan()),
+            "a node queued in a foreign channel"
+        );
+        assert_eq!(
+            this.state.load(Ordering::Relaxed),
+            IDLE,
+            "a node pushed twice"
+        );
+        this.kind.set(kind);
+        // SAFETY: the node is idle, so no completer can reach it: the owner's alone.
+        this.signal.with_mut(|p| unsafe { *p = Some(s) });
+        // SAFETY: as above.
+        this.slot.with_mut(|p| unsafe { *p = value });
+        // Completers read the state under the lock we hold: Relaxed is enough.
+        this.state.store(WAITING, Ordering::Relaxed);
+        let ptr = NodePtr(NonNull::from(&this.core));
+        match kind {
+            Kind::Recv => this.chan.push_receiver(inner, Entry::Node(ptr)),
+            Kind::Send => this.chan.push_sender(inner, Entry::Node(ptr)),
+        }
+    }
+
+    /// A re-poll while waiting: installs `waker` if it would not wake the same task as the
+    /// installed one (taking the lock only then). Returns whether the node still waits.
+    pub(crate) fn refresh_waker(self: Pin<&mut Self>, waker: &Waker) -> bool {
+        let this: &Self = &self;
+        if this.state.load(Ordering::Acquire) != WAITING {
+            return false;
+        }
+        // SAFETY: only the owner writes `signal`, so this read races with nothing but
+        // completers' reads.
+        let same = this.signal.with(|p| match unsafe { &*p } {
+            Some(Signal::Task(w)) => w.will_wake(waker),
+            _ => false,
+        });
+        if same {
+            return true;
+        }
+        let inner = this.chan.lock();
+        if this.state.load(Ordering::Relaxed) == WAITING {
+            // SAFETY: queued, and we hold the lock under which completers read it.
+            this.signal
+                .with_mut(|p| unsafe { *p = Some(Signal::Task(waker.clone())) });
+            return true;
+        }
+        drop(inner);
+        false
+    }
+
+    /// Blocks the calling (owning) thread until a completer decides the node, or until
+    /// `deadline`, when it gives up; then collects the outcome ([`WaitNode::finish`]).
+    /// Spins briefly first: a partner running on another core usually answers within a
+    /// microsecond, far cheaper than a park/unpark round trip.
+    ///
+    /// # Panics
+    /// Before parking, if the thread drives a tokio runtime ([`blocking::check`]); the
+    /// node's `Drop` then unlinks it.
+    #[track_caller]
+    pub(crate) fn wait(
+        self: Pin<&mut Self>,
+        deadline: Option<Instant>,
+        op: blocking::Op,
+    ) -> Finished<T> {
+        let this: &Self = &self;
+        let decided = || this.state.load(Ordering::Acquire) != WAITING;
+        if !spin_wait(decided) {
+            blocking::check(op);
+            while !decided() {
+                match deadline {
+                    None => this.park(None),
+                    Some(d) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            break; // `finish` unlinks the node unless it was just decided
+                        }
+                        this.park(Some(d - now));
+                    }
+                }
+            }
+        }
+        self.finish()
+    }
+
+    fn park(&self, timeout: Option<std::time::Duration>) {
+        self.signal.with(|p| {
+            // SAFETY: only the owner (this thread) writes `signal`; completers only read it.
+            let signal = unsafe { &*p };
+            if let Some(Signal::Thread(parker)) = signal {
+                match timeout {
+                    None => parker.park(),
+                    Some(d) => parker.park_timeout(d),
+                }
+            }
+        });
+    }
+
+    /// Stops waiting and collects the outcome: a node still queued is unlinked
+    /// (`Cancelled`); the node is idle again afterwards. A received value taken here is
+    /// reported to the channel (`handoff_taken`).
+    pub(crate) fn finish(self: Pin<&mut Self>) -> Finished<T> {
+        let this: &Self = &self;
+        let state = this.settle();
+        // SAFETY: the state is idle or final: the slot is the owner's.
+        let value = this.slot.with_mut(|p| unsafe { (*p).take() });
+        this.state.store(IDLE, Ordering::Relaxed);
+        match state {
+            DONE => {
+                if value.is_some() && this.kind.get() == Kind::Recv && this.is_task() {
+                    this.chan.handoff_taken();
+                }
+                Finished::Done(value)
+            }
+            CLOSED => Finished::Closed(value),
+            _ => Finished::Cancelled(value),
+        }
+    }
+
+    /// Makes the state final or idle: a queued node is unlinked under the lock. Returns
+    /// the state (`IDLE` if it was unlinked).
+    fn settle(&self) -> u8 {
+        let state = self.state.load(Ordering::Acquire);
+        if state != WAITING {
+            return state;
+        }
+        let mut inner = self.chan.lock();
+        // Under the lock, WAITING means queued (module protocol).
+        if self.state.load(Ordering::Relaxed) == WAITING {
+            let addr = &self.core as *const NodeCore<T> as *const ();
+            self.chan
+                .unlink_node(&mut inner, addr, self.kind.get() == Kind::Recv);
+            self.state.store(IDLE, Ordering::Relaxed);
+            return IDLE;
+        }
+        drop(inner);
+        self.state.load(Ordering::Acquire)
+    }
+}
+
+impl<T> NodeCore<T> {
+    /// Whether the owner is a task (whose received values the channel counts).
+    fn is_task(&self) -> bool {
+        // SAFETY: only the owner writes `signal`; completers only read it.
+        self.signal
+            .with(|p| matches!(unsafe { &*p }, Some(Signal::Task(_))))
+    }
+}
+
+impl<C: Deref<Target = Chan<T>>, T> Drop for WaitNode<C, T> {
+    fn drop(&mut self) {
+        let state = self.settle();
+        if state == DONE && self.kind.get() == Kind::Recv {
+            // SAFETY: the state is final: the slot is the owner's.
+            if let Some(v) = self.slot.with_mut(|p| unsafe { (*p).take() }) {
+                // SAFETY: as above (completers write `epoch` before the final state).
+                let epoch = self.epoch.with(|p| unsafe { *p });
+                self.chan.give_back(v, self.is_task(), epoch);
+            }
+        }
+        // A send's value still in the slot (closed, cancelled) is dropped with the node.
+    }
+}
+
+/// A queued node, as its channel's queue holds it. It exists from the owner's push until
+/// a completer pops it (and decides it, consuming this pointer) or the owner unlinks it,
+/// all under the channel lock, so it always points at a live node.
+pub(crate) struct NodePtr<T>(NonNull<NodeCore<T>>);
+
+// SAFETY: a `NodePtr` is used only under its channel's lock (module protocol); the value it
+// moves goes between threads with it.
+unsafe impl<T: Send> Send for NodePtr<T> {}
+
+impl<T> NodePtr<T> {
+    fn node(&self) -> &NodeCore<T> {
+        // SAFETY: a queued node is alive until unlinked or decided (module protocol), and
+        // only completers holding the lock use this pointer.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The node's address (to find it when its owner unlinks it).
+    pub(crate) fn addr(&self) -> *const () {
+        self.0.as_ptr() as *const ()
+    }
+
+    /// Whether the waiting party is a task (a value delivered to it may come back).
+    pub(crate) fn is_task(&self) -> bool {
+        self.node().is_task()
+    }
+
+    fn signal(&self) -> Wake<T> {
+        self.node().signal.with(|p| {
+            // SAFETY: under the lock, which the owner holds to write a queued node's signal.
+            let signal = unsafe { &*p };
+            signal
+                .as_ref()
+                .expect("a queued node has a signal")
+                .wake_handle()
+        })
+    }
+
+    /// Hands `value` to this popped receiver, recording the channel's `epoch`. Returns
+    /// the wake to send after unlocking.
+    pub(crate) fn deliver(self, value: T, epoch: u32) -> Wake<T> {
+        let n = self.node();
+        // SAFETY: popped under the lock while WAITING: the slot is the completer's until
+        // the final state is stored below.
+        n.slot.with_mut(|p| unsafe { *p = Some(value) });
+        // SAFETY: as above.
+        n.epoch.with_mut(|p| unsafe { *p = epoch });
+        let wake = self.signal();
+        n.state.store(DONE, Ordering::Release);
+        wake
+    }
+
+    /// Takes the value of this popped sender.
+    pub(crate) fn claim(self) -> (T, Wake<T>) {
+        let n = self.node();
+        // SAFETY: as in `deliver`.
+        let v = n.slot.with_mut(|p| unsafe { (*p).take() });
+        let wake = self.signal();
+        n.state.store(DONE, Ordering::Release);
+        (v.expect("a waiting sender's slot holds its value"), wake)
+    }
+
+    /// Finishes this popped node with "closed" (a sender keeps its value).
+    pub(crate) fn close(self) -> Wake<T> {
+        let wake = self.signal();
+        self.node().state.store(CLOSED, Ordering::Release);
+        wake
+    }
+}

@@ -1,0 +1,233 @@
+//! Async receives: [`RecvFuture`] (its wait node inline, so it is `!Unpin`) and the two
+//! streams (one boxed wait node each, reused for every item, so they stay `Unpin`).
+
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::{FusedStream, Stream};
+
+use super::core::Chan;
+use super::error::{RecvError, TryRecvError};
+use super::node::{Finished, NodeBox, Signal, WaitNode};
+use super::receiver::Receiver;
+
+/// One step of an async receive that waits in `node` (a node of `chan`): the first step
+/// receives without waiting or queues the node; later steps refresh the waker and collect
+/// the outcome. Leaves `node` idle when it returns `Ready`.
+pub(crate) fn poll_recv<C: Deref<Target = Chan<T>>, T>(
+    chan: &Chan<T>,
+    mut node: Pin<&mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
+    if node.is_idle() {
+        let mut inner = chan.lock_for_recv();
+        return match chan.try_recv_locked(&mut inner, None) {
+            Ok((v, wake)) => {
+                drop(inner);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Poll::Ready(Ok(v))
+            }
+            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
+            Err(TryRecvError::Empty) => {
+                let signal = Signal::Task(cx.waker().clone());
+                node.push_recv(chan, &mut inner, signal);
+                Poll::Pending
+            }
+        };
+    }
+    if node.as_mut().refresh_waker(cx.waker()) {
+        return Poll::Pending;
+    }
+    match node.finish() {
+        Finished::Done(v) => Poll::Ready(Ok(v.expect("a receiver decided DONE holds its value"))),
+        Finished::Closed(_) => Poll::Ready(Err(RecvError)),
+        Finished::Cancelled(_) => unreachable!("only the owner cancels, and it is polling"),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Receiver::recv_async`]. It waits in a node stored inside itself
+    /// (no allocation), so it is `!Unpin`, like tokio's and kanal's receive futures: `.await`
+    /// it, or pin it (`std::pin::pin!`, `Box::pin`) to poll it by hand.
+    ///
+    /// # Cancel safety
+    /// Dropping it never loses a value: one handed to it before the drop goes to the next
+    /// waiting receiver or back to the front of the channel.
+    ///
+    /// A value handed to a pending future belongs to it until it is polled again or
+    /// dropped: keep polling (or drop) futures you start. Until then, once the channel is
+    /// closed, other receivers wait instead of reporting "closed", since the value may
+    /// still come back; a future that is leaked (`mem::forget`) or kept forever unpolled
+    /// holds them up.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// let (tx, rx) = gochan::bounded(0);
+    /// let mut fut = std::pin::pin!(rx.recv_async());
+    /// let waker = futures::task::noop_waker();
+    /// let mut cx = std::task::Context::from_waker(&waker);
+    /// assert!(fut.as_mut().poll(&mut cx).is_pending()); // waits in the channel
+    /// tx.try_send(5).unwrap(); // a waiting receiver takes it at once
+    /// assert_eq!(fut.poll(&mut cx), std::task::Poll::Ready(Ok(5)));
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct RecvFuture<'a, T> {
+        chan: &'a Chan<T>,
+        #[pin]
+        node: WaitNode<&'a Chan<T>, T>,
+    }
+}
+
+impl<'a, T> RecvFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>) -> RecvFuture<'a, T> {
+        RecvFuture {
+            chan,
+            node: WaitNode::new(chan),
+        }
+    }
+}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        poll_recv(this.chan, this.node, cx)
+    }
+}
+
+impl<T> fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture")
+            .field("waiting", &self.node.is_waiting())
+            .finish()
+    }
+}
+
+/// A borrowing `Stream` of received values; see [`Receiver::stream`].
+///
+/// # Cancel safety
+/// Dropping it between items loses nothing; a value handed to a pending `next()` that is
+/// dropped goes back to the channel.
+#[must_use = "streams do nothing unless polled"]
+pub struct RecvStream<'a, T> {
+    chan: &'a Chan<T>,
+    /// Allocated at the first poll and reused for every item.
+    node: Option<NodeBox<&'a Chan<T>, T>>,
+    done: bool,
+}
+
+impl<'a, T> RecvStream<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>) -> RecvStream<'a, T> {
+        RecvStream {
+            chan,
+            node: None,
+            done: false,
+        }
+    }
+}
+
+impl<T> Stream for RecvStream<'_, T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let chan = this.chan;
+        let node = this
+            .node
+            .get_or_insert_with(|| Box::pin(WaitNode::new(chan)));
+        poll_recv(chan, node.as_mut(), cx).map(|r| {
+            this.done = r.is_err();
+            r.ok()
+        })
+    }
+}
+
+impl<T> FusedStream for RecvStream<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T> fmt::Debug for RecvStream<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvStream")
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+/// An owning `Stream` of received values; see [`Receiver::into_stream`].
+///
+/// # Cancel safety
+/// As [`RecvStream`].
+#[must_use = "streams do nothing unless polled"]
+pub struct IntoStream<T> {
+    /// Allocated at the first poll (holding its own reference to the channel) and reused
+    /// for every item.
+    node: Option<NodeBox<Arc<Chan<T>>, T>>,
+    rx: Receiver<T>,
+    done: bool,
+}
+
+impl<T> IntoStream<T> {
+    pub(crate) fn new(rx: Receiver<T>) -> IntoStream<T> {
+        IntoStream {
+            node: None,
+            rx,
+            done: false,
+        }
+    }
+
+    /// The receiver this stream reads from.
+    ///
+    /// ```
+    /// let (_tx, rx) = gochan::unbounded::<u8>();
+    /// assert!(rx.into_stream().receiver().is_empty());
+    /// ```
+    pub fn receiver(&self) -> &Receiver<T> {
+        &self.rx
+    }
+}
+
+impl<T> Stream for IntoStream<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let chan = &this.rx.chan;
+        let node = this
+            .node
+            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone())));
+        poll_recv(chan, node.as_mut(), cx).map(|r| {
+            this.done = r.is_err();
+            r.ok()
+        })
+    }
+}
+
+impl<T> FusedStream for IntoStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T> fmt::Debug for IntoStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoStream")
+            .field("done", &self.done)
+            .finish()
+    }
+}

@@ -1,0 +1,159 @@
+//! Async sends: [`SendFuture`] (its wait node inline, so it is `!Unpin`) and [`SendWait`],
+//! the state of the `Sink` (one boxed wait node, reused for every item).
+
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::core::Chan;
+use super::error::{SendError, TrySendError};
+use super::node::{Finished, NodeBox, Signal, WaitNode};
+
+/// One step of an async send of `value` that waits in `node` (a node of `chan`): the first
+/// step sends without waiting or queues the node with the value; later steps refresh the
+/// waker and collect the outcome. Leaves `node` idle when it returns `Ready`.
+///
+/// # Panics
+/// If the node is idle and `value` is `None` (polled after completion).
+pub(crate) fn poll_send<C: Deref<Target = Chan<T>>, T>(
+    chan: &Chan<T>,
+    value: &mut Option<T>,
+    mut node: Pin<&mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
+    if node.is_idle() {
+        let v = value.take().expect("SendFuture polled after completion");
+        let mut inner = chan.lock();
+        return match chan.try_send_locked(&mut inner, v, None) {
+            Ok(wake) => {
+                drop(inner);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                let signal = Signal::Task(cx.waker().clone());
+                node.push_send(chan, &mut inner, v, signal);
+                Poll::Pending
+            }
+        };
+    }
+    if node.as_mut().refresh_waker(cx.waker()) {
+        return Poll::Pending;
+    }
+    match node.finish() {
+        Finished::Done(_) => Poll::Ready(Ok(())),
+        Finished::Closed(v) => {
+            Poll::Ready(Err(SendError(v.expect("a failed send keeps its value"))))
+        }
+        Finished::Cancelled(_) => unreachable!("only the owner cancels, and it is polling"),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Sender::send_async`](super::Sender::send_async). It waits in a node
+    /// stored inside itself (no allocation), so it is `!Unpin`, like tokio's and kanal's
+    /// send futures: `.await` it, or pin it (`std::pin::pin!`, `Box::pin`) to poll it by
+    /// hand.
+    ///
+    /// # Cancel safety
+    /// Dropping it before a receiver took the value never delivers it: the queued entry is
+    /// removed and the value dropped with the future. A value a receiver already took stays
+    /// delivered (exactly once), even if the future is dropped before it is polled again.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// let (tx, rx) = gochan::bounded(0);
+    /// let mut fut = std::pin::pin!(tx.send_async(5));
+    /// let waker = futures::task::noop_waker();
+    /// let mut cx = std::task::Context::from_waker(&waker);
+    /// assert!(fut.as_mut().poll(&mut cx).is_pending()); // waits for a receiver
+    /// assert_eq!(rx.try_recv(), Ok(5)); // takes the waiting sender's value
+    /// assert!(fut.poll(&mut cx).is_ready());
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct SendFuture<'a, T> {
+        chan: &'a Chan<T>,
+        value: Option<T>,
+        #[pin]
+        node: WaitNode<&'a Chan<T>, T>,
+    }
+}
+
+impl<'a, T> SendFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, value: T) -> SendFuture<'a, T> {
+        SendFuture {
+            chan,
+            value: Some(value),
+            node: WaitNode::new(chan),
+        }
+    }
+}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        poll_send(this.chan, this.value, this.node, cx)
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.node.is_waiting())
+            .finish()
+    }
+}
+
+/// One async send at a time for the `Sink`: the value not yet offered, and the node it
+/// waits in (allocated at the first wait, reused for every item after).
+pub(crate) struct SendWait<T> {
+    /// Dropped first: a queued offer is unlinked before anything else goes.
+    node: Option<NodeBox<Arc<Chan<T>>, T>>,
+    value: Option<T>,
+}
+
+impl<T> SendWait<T> {
+    pub(crate) fn new() -> SendWait<T> {
+        SendWait {
+            node: None,
+            value: None,
+        }
+    }
+
+    /// Whether a send is in progress (a value to offer, or one waiting in the channel).
+    pub(crate) fn is_busy(&self) -> bool {
+        self.value.is_some() || self.node.as_ref().is_some_and(|n| !n.is_idle())
+    }
+
+    /// Starts sending `value`.
+    ///
+    /// # Panics
+    /// If a send is in progress.
+    pub(crate) fn start(&mut self, value: T) {
+        assert!(!self.is_busy(), "a send is already in progress");
+        self.value = Some(value);
+    }
+
+    /// Drives the send in progress on `chan` to delivery (`Ready(Ok)` at once if none).
+    pub(crate) fn poll(
+        &mut self,
+        chan: &Arc<Chan<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        if !self.is_busy() {
+            return Poll::Ready(Ok(()));
+        }
+        let node = self
+            .node
+            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone())));
+        poll_send(chan, &mut self.value, node.as_mut(), cx)
+    }
+}
