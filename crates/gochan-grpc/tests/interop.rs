@@ -505,6 +505,51 @@ async fn malformed_grpc_timeout_gets_grpc_go_answer() {
     );
 }
 
+/// What gRPC C-core's server answers megabyte metadata with, for comparison with
+/// tests/hostile.rs (tonic's h2 refuses it with GOAWAY, mapped to the same code). C-core
+/// enforces its 16 KiB limit once the client has acknowledged its SETTINGS: with grpcio
+/// 1.85, a megabyte on the first call of a lazily connected channel (sent before that)
+/// reached the handler, so the connection is warmed first. h2 enforces its limit from the
+/// start (tests/hostile.rs sends before reading the server's SETTINGS).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpcio_server_refuses_megabyte_metadata_as_resource_exhausted() {
+    if !grpcio() {
+        return;
+    }
+    let (mut py, addr) = Py::server().await;
+    let mut client = client_for(addr);
+    let warm = SearchRequest {
+        query: "warm".into(),
+        work_ms: 0,
+    };
+    client.search(warm).await.unwrap();
+    assert!(py.line().await.starts_with("CALL warm "));
+    assert_eq!(py.line().await, "DONE warm");
+    for n in [1 << 20, 17 * 1024] {
+        let mut req = Request::new(SearchRequest {
+            query: "big".into(),
+            work_ms: 0,
+        });
+        let v = tonic::metadata::MetadataValue::try_from("a".repeat(n)).unwrap();
+        req.metadata_mut().insert("x-big", v);
+        let err = client.search(req).await.unwrap_err();
+        eprintln!("grpcio server, {n} bytes of metadata: {err:?}");
+        assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
+        assert!(
+            err.message()
+                .starts_with("received metadata size exceeds hard limit"),
+            "{err:?}"
+        );
+    }
+    // Its handler never saw them: the next call it reports is a well-formed one.
+    let req = SearchRequest {
+        query: "small".into(),
+        work_ms: 0,
+    };
+    client.search(req).await.unwrap();
+    assert!(py.line().await.starts_with("CALL small "));
+}
+
 #[tokio::test]
 async fn context_outside_the_layer_is_background() {
     let ctx: Context = gochan_grpc::context(&Request::new(()));
