@@ -53,9 +53,12 @@ fn spec_parse(s: &[u8]) -> Option<Duration> {
 ///   shortened) — or, past 99999999H, to exactly 99999999H (the spec's ceiling);
 /// - `from_headers` on any header value = `parse(trimmed)` for visible ASCII, an error
 ///   otherwise; `context_from_header` agrees with `parse` and sets now + timeout;
-/// - through `ContextLayer`: a malformed `grpc-timeout` or `x-timeout` is rejected (400, or
-///   grpc-status 13 for gRPC requests) and a well-formed pair gives the request context a
-///   deadline of now + min(grpc, x-timeout, max).
+/// - `grpc_go_message` (grpc-go's `decodeTimeout` wording) rejects exactly what the spec
+///   rejects;
+/// - through `ContextLayer`: a malformed `grpc-timeout` or `x-timeout` is rejected (400; for
+///   gRPC requests with grpc-status 13 and, for `grpc-timeout`, grpc-go's message) and a
+///   well-formed pair gives the request context a deadline of now + min(grpc, x-timeout,
+///   max).
 pub fn check(data: &[u8]) {
     let (flags, max, rest) = match data {
         [f, m, rest @ ..] => (*f, *m, rest),
@@ -81,6 +84,13 @@ fn check_parse(bytes: &[u8]) {
     if let Err(e) = got {
         assert!(e.to_string().starts_with("invalid grpc-timeout "), "{e}");
     }
+    // grpc-go's decodeTimeout (whose words the layer answers gRPC requests with) accepts
+    // exactly the spec's grammar too.
+    assert_eq!(
+        grpc_timeout::grpc_go_message(bytes).is_none(),
+        spec_parse(bytes).is_some(),
+        "{bytes:?}"
+    );
 }
 
 /// A duration from up to 12 bytes: seconds (8 bytes LE) and nanoseconds (4 bytes).
@@ -170,8 +180,10 @@ fn check_layer(flags: u8, max: u8, grpc_bytes: &[u8], x_bytes: &[u8]) {
     let mut h = HeaderMap::new();
     let mut grpc: Result<Option<Duration>, ()> = Ok(None);
     let mut x: Result<Option<Duration>, ()> = Ok(None);
+    let mut grpc_value = None;
     if flags & 1 != 0 {
         if let Ok(v) = HeaderValue::from_bytes(grpc_bytes) {
+            grpc_value = Some(v.clone());
             grpc = match v.to_str() {
                 Ok(s) => parse(s.trim()).map(Some).map_err(drop),
                 Err(_) => Err(()),
@@ -201,15 +213,26 @@ fn check_layer(flags: u8, max: u8, grpc_bytes: &[u8], x_bytes: &[u8]) {
         out.headers.contains_key("x-request-id"),
         "the response has no request id"
     );
-    let (Ok(grpc), Ok(x)) = (grpc, x) else {
+    let (Ok(grpc_ok), Ok(x)) = (grpc, x) else {
         assert!(
             out.seen.is_none(),
             "a malformed timeout reached the service"
         );
         if is_grpc {
-            assert_eq!(out.status, http::StatusCode::OK);
+            // grpc-go's answer: HTTP 400, INTERNAL, and for a bad grpc-timeout its words.
+            assert_eq!(out.status, http::StatusCode::BAD_REQUEST);
             assert_eq!(out.headers["grpc-status"], "13");
-            assert!(out.headers.contains_key("grpc-message"));
+            let msg = out.headers["grpc-message"]
+                .to_str()
+                .expect("percent-encoded");
+            if grpc.is_err() {
+                let raw = grpc_value.expect("a grpc-timeout was sent");
+                let go = grpc_timeout::grpc_go_message(raw.as_bytes())
+                    .expect("grpc-go rejects what parse rejects");
+                assert_eq!(msg, grpc_timeout::percent_encode_message(&go));
+            } else {
+                assert!(msg.starts_with("invalid x-timeout: "), "{msg}");
+            }
         } else {
             assert_eq!(out.status, http::StatusCode::BAD_REQUEST);
         }
@@ -217,7 +240,7 @@ fn check_layer(flags: u8, max: u8, grpc_bytes: &[u8], x_bytes: &[u8]) {
     };
     let seen = out.seen.expect("well-formed timeouts were rejected");
     assert_eq!(out.status, http::StatusCode::OK);
-    let t = [grpc, x, max].into_iter().flatten().min();
+    let t = [grpc_ok, x, max].into_iter().flatten().min();
     match t {
         None => assert_eq!(seen.deadline, None),
         Some(t) => {

@@ -22,6 +22,10 @@
 //! - [`search`]: a small hand-written service (prost messages, tonic's generic machinery,
 //!   no `protoc`) used by the interop tests against Python's `grpcio`.
 //!
+//! An example service, the Go blog's "Go Concurrency Patterns: Context" search with its
+//! backends over gRPC (a front end fanning out under the request's context, backends that
+//! stop when it ends): `cargo run -p gochan-grpc --example search_grpc`.
+//!
 //! ```no_run
 //! use gochan_grpc::search::{Search, SearchRequest, SearchResponse, SearchServer};
 //! use tonic::{Request, Response, Status};

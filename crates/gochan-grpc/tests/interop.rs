@@ -424,7 +424,10 @@ async fn three_hops_share_one_budget() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_grpc_timeout_gets_grpc_go_answer() {
-    // No Python needed: a raw hyper HTTP/2 client.
+    // No Python needed: a raw hyper HTTP/2 client. grpc-go's server answers a malformed
+    // grpc-timeout (internal/transport/http2_server.go, operateHeaders) with HTTP 400,
+    // grpc-status 13 and "malformed grpc-timeout: " + decodeTimeout's error
+    // (internal/transport/http_util.go), before any handler runs.
     let (addr, _events, calls) = serve(None).await;
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut send, conn) = hyper::client::conn::http2::handshake(
@@ -436,7 +439,24 @@ async fn malformed_grpc_timeout_gets_grpc_go_answer() {
     tokio::spawn(conn);
     // One gRPC message: SearchRequest { query: "x" }.
     let frame = Bytes::from_static(b"\x00\x00\x00\x00\x03\x0a\x01x");
-    for bad in ["123456789S", "10x", "-5S", "", "5", "S", "1.5S"] {
+    // grpc-go's answer to each (decodeTimeout's error after operateHeaders' prefix).
+    let too = |what: &str, v: &str| format!("transport: timeout string is too {what}: \"{v}\"");
+    let unit = |v: &str| format!("transport: timeout unit is not recognized: \"{v}\"");
+    let syntax = |v: &str| format!("strconv.ParseUint: parsing \"{v}\": invalid syntax");
+    for (bad, go_err) in [
+        ("123456789S", too("long", "123456789S")), // 9 digits
+        (
+            "99999999999999999999H",
+            too("long", "99999999999999999999H"),
+        ),
+        ("10x", unit("10x")), // unknown unit
+        ("5s", unit("5s")),
+        ("-5S", syntax("-5")),  // negative
+        ("", too("short", "")), // empty
+        ("5", too("short", "5")),
+        ("S", too("short", "S")),
+        ("1.5S", syntax("1.5")),
+    ] {
         let req = http::Request::post(format!("http://{addr}/gochan.Search/Search"))
             .header("content-type", "application/grpc")
             .header("te", "trailers")
@@ -455,12 +475,13 @@ async fn malformed_grpc_timeout_gets_grpc_go_answer() {
             h.get("grpc-status"),
             h.get("grpc-message")
         );
-        assert_eq!(resp.status(), 200, "{bad:?}");
+        assert_eq!(resp.status(), 400, "{bad:?}");
+        assert_eq!(h["content-type"], "application/grpc", "{bad:?}");
         assert_eq!(h["grpc-status"], "13", "{bad:?}");
-        let msg = h["grpc-message"].to_str().unwrap();
-        assert!(
-            msg.starts_with("malformed ") && msg.contains("grpc-timeout"),
-            "{bad:?}: {msg}"
+        assert_eq!(
+            h["grpc-message"],
+            format!("malformed grpc-timeout: {go_err}"),
+            "{bad:?}"
         );
     }
     // A well-formed one reaches the handler.
@@ -482,6 +503,51 @@ async fn malformed_grpc_timeout_gets_grpc_go_answer() {
         1,
         "the handler ran only for the well-formed timeout"
     );
+}
+
+/// What gRPC C-core's server answers megabyte metadata with, for comparison with
+/// tests/hostile.rs (tonic's h2 refuses it with GOAWAY, mapped to the same code). C-core
+/// enforces its 16 KiB limit once the client has acknowledged its SETTINGS: with grpcio
+/// 1.85, a megabyte on the first call of a lazily connected channel (sent before that)
+/// reached the handler, so the connection is warmed first. h2 enforces its limit from the
+/// start (tests/hostile.rs sends before reading the server's SETTINGS).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpcio_server_refuses_megabyte_metadata_as_resource_exhausted() {
+    if !grpcio() {
+        return;
+    }
+    let (mut py, addr) = Py::server().await;
+    let mut client = client_for(addr);
+    let warm = SearchRequest {
+        query: "warm".into(),
+        work_ms: 0,
+    };
+    client.search(warm).await.unwrap();
+    assert!(py.line().await.starts_with("CALL warm "));
+    assert_eq!(py.line().await, "DONE warm");
+    for n in [1 << 20, 17 * 1024] {
+        let mut req = Request::new(SearchRequest {
+            query: "big".into(),
+            work_ms: 0,
+        });
+        let v = tonic::metadata::MetadataValue::try_from("a".repeat(n)).unwrap();
+        req.metadata_mut().insert("x-big", v);
+        let err = client.search(req).await.unwrap_err();
+        eprintln!("grpcio server, {n} bytes of metadata: {err:?}");
+        assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
+        assert!(
+            err.message()
+                .starts_with("received metadata size exceeds hard limit"),
+            "{err:?}"
+        );
+    }
+    // Its handler never saw them: the next call it reports is a well-formed one.
+    let req = SearchRequest {
+        query: "small".into(),
+        work_ms: 0,
+    };
+    client.search(req).await.unwrap();
+    assert!(py.line().await.starts_with("CALL small "));
 }
 
 #[tokio::test]

@@ -1,6 +1,10 @@
 //! A bounded loopback load test: a tonic + gochan server under many concurrent calls,
-//! a third of them with deadlines shorter than their work. Reports throughput, p50/p99 and
-//! how many calls ended by their context; asserts no handler work is left running.
+//! a third of them with deadlines shorter than their work. Reports throughput, p50/p99,
+//! how many calls ended by their context and how many handlers stopped on it; asserts no
+//! handler work and no runtime task is left afterwards.
+//!
+//! The README's figures come from `cargo test --release -p gochan-grpc --test load --
+//! --nocapture`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,9 +14,12 @@ use gochan::context;
 use gochan_grpc::search::{Search, SearchClient, SearchRequest, SearchResponse, SearchServer};
 use tonic::{Request, Response, Status};
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Worker {
     active: Arc<AtomicUsize>,
+    started: Arc<AtomicUsize>,
+    completed: Arc<AtomicUsize>,
+    stopped: Arc<AtomicUsize>,
 }
 
 impl Search for Worker {
@@ -21,15 +28,22 @@ impl Search for Worker {
         req: Request<SearchRequest>,
     ) -> Result<Response<SearchResponse>, Status> {
         let ctx = gochan_grpc::context(&req);
-        let active = self.active.clone();
+        let w = self.clone();
         let work_ms = req.get_ref().work_ms;
         let work = tokio::spawn(async move {
-            active.fetch_add(1, Ordering::SeqCst);
+            w.active.fetch_add(1, Ordering::SeqCst);
+            w.started.fetch_add(1, Ordering::SeqCst);
             let out = tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(work_ms)) => Ok(SearchResponse::default()),
-                _ = ctx.cancelled() => Err(gochan_grpc::context_error_to_status(ctx.err().unwrap())),
+                _ = tokio::time::sleep(Duration::from_millis(work_ms)) => {
+                    w.completed.fetch_add(1, Ordering::SeqCst);
+                    Ok(SearchResponse::default())
+                }
+                _ = ctx.cancelled() => {
+                    w.stopped.fetch_add(1, Ordering::SeqCst);
+                    Err(gochan_grpc::context_error_to_status(ctx.err().unwrap()))
+                }
             };
-            active.fetch_sub(1, Ordering::SeqCst);
+            w.active.fetch_sub(1, Ordering::SeqCst);
             out
         });
         work.await
@@ -40,15 +54,13 @@ impl Search for Worker {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_load() {
-    let active = Arc::new(AtomicUsize::new(0));
+    let worker = Worker::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
         tonic::transport::Server::builder()
             .layer(gochan_grpc::server_layer(gochan_http::ContextLayer::new()))
-            .add_service(SearchServer::new(Worker {
-                active: active.clone(),
-            }))
+            .add_service(SearchServer::new(worker.clone()))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
@@ -56,6 +68,13 @@ async fn loopback_load() {
         .connect()
         .await
         .unwrap();
+    // One call so the server's connection task exists, then count the runtime's tasks.
+    SearchClient::new(channel.clone())
+        .search(SearchRequest::default())
+        .await
+        .unwrap();
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline_tasks = metrics.num_alive_tasks();
 
     const CALLS: usize = 600;
     const CONCURRENCY: usize = 32;
@@ -122,21 +141,38 @@ async fn loopback_load() {
     }
     ok_lat.sort();
     let p = |q: f64| ok_lat[((ok_lat.len() - 1) as f64 * q) as usize];
-    eprintln!(
-        "{CALLS} calls, {CONCURRENCY} at a time: {:.0} calls/s; completed p50 {:?} p99 {:?}; {expired} ended by their deadline",
-        CALLS as f64 / elapsed.as_secs_f64(),
-        p(0.5),
-        p(0.99)
-    );
     assert_eq!(expired, CALLS.div_ceil(3));
-    // Every handler's work ended: the expired ones stopped on their context, not after 2 s.
+    // Every handler's work ended: the expired ones stopped on their context, not after 2 s,
+    // and every task they spawned is gone (the client tasks above were awaited).
     let deadline = Instant::now() + Duration::from_secs(5);
-    while active.load(Ordering::SeqCst) != 0 {
+    let active = &worker.active;
+    while active.load(Ordering::SeqCst) != 0 || metrics.num_alive_tasks() > baseline_tasks {
         assert!(
             Instant::now() < deadline,
-            "handler work left: {}",
-            active.load(Ordering::SeqCst)
+            "handler work left: {}, tasks: {} (before the load: {baseline_tasks})",
+            active.load(Ordering::SeqCst),
+            metrics.num_alive_tasks()
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let (started, completed, stopped) = (
+        worker.started.load(Ordering::SeqCst),
+        worker.completed.load(Ordering::SeqCst),
+        worker.stopped.load(Ordering::SeqCst),
+    );
+    eprintln!(
+        "{CALLS} calls, {CONCURRENCY} at a time, in {elapsed:.2?}: {:.0} calls/s; completed calls p50 {:.2?} p99 {:.2?}; \
+         {expired} ended by their 5 ms deadline; handlers: {started} started, {completed} completed, {stopped} stopped on their context; \
+         afterwards handler work left {}, tasks left {}",
+        CALLS as f64 / elapsed.as_secs_f64(),
+        p(0.5),
+        p(0.99),
+        active.load(Ordering::SeqCst),
+        metrics.num_alive_tasks().saturating_sub(baseline_tasks),
+    );
+    // The warm-up call, every completed call, and a stop for each expired call that reached
+    // the server (one whose deadline passed before it was sent never does).
+    assert_eq!(completed, 1 + ok_lat.len());
+    assert_eq!(started, completed + stopped);
+    assert!(stopped <= expired, "{stopped} > {expired}");
 }

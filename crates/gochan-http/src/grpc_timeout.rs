@@ -194,6 +194,95 @@ pub fn insert(headers: &mut http::HeaderMap, d: Duration) {
     headers.insert(HEADER, v);
 }
 
+/// The `grpc-message` grpc-go's server answers a malformed `grpc-timeout` value with
+/// (`grpc-status: 13`), before percent-encoding: `malformed grpc-timeout: <err>` where
+/// `<err>` is what grpc-go's `decodeTimeout` returns (`internal/transport/http_util.go`;
+/// `operateHeaders` in `internal/transport/http2_server.go` adds the prefix). `None` when
+/// grpc-go accepts the value. It reads the raw header bytes, as grpc-go does (no trimming).
+///
+/// The value is quoted as Go's `%q` does: exactly for ASCII and for non-ASCII letters and
+/// digits; other printable non-ASCII characters (punctuation, symbols), which Go keeps, are
+/// escaped as `\u....` here.
+///
+/// ```
+/// use gochan_http::grpc_timeout::grpc_go_message;
+/// assert_eq!(grpc_go_message(b"10x").unwrap(), r#"malformed grpc-timeout: transport: timeout unit is not recognized: "10x""#);
+/// assert_eq!(grpc_go_message(b"").unwrap(), r#"malformed grpc-timeout: transport: timeout string is too short: """#);
+/// assert_eq!(grpc_go_message(b"123456789S").unwrap(), r#"malformed grpc-timeout: transport: timeout string is too long: "123456789S""#);
+/// assert_eq!(grpc_go_message(b"-5S").unwrap(), r#"malformed grpc-timeout: strconv.ParseUint: parsing "-5": invalid syntax"#);
+/// assert_eq!(grpc_go_message(b"99999999H"), None);
+/// ```
+pub fn grpc_go_message(value: &[u8]) -> Option<String> {
+    let size = value.len();
+    let err = if size < 2 {
+        std::format!(
+            "transport: timeout string is too short: {}",
+            go_quote(value)
+        )
+    } else if size > 9 {
+        // The spec allows 8 digits plus the unit.
+        std::format!("transport: timeout string is too long: {}", go_quote(value))
+    } else if !matches!(value[size - 1], b'H' | b'M' | b'S' | b'm' | b'u' | b'n') {
+        std::format!(
+            "transport: timeout unit is not recognized: {}",
+            go_quote(value)
+        )
+    } else {
+        // strconv.ParseUint(s[:size-1], 10, 64): ASCII digits only, no sign; at most 8 of
+        // them always fit.
+        let digits = &value[..size - 1];
+        if digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::format!(
+            "strconv.ParseUint: parsing {}: invalid syntax",
+            go_quote(digits)
+        )
+    };
+    Some(std::format!("malformed grpc-timeout: {err}"))
+}
+
+/// Go's `strconv.Quote` of `bytes` (see [`grpc_go_message`] for the one approximation).
+fn go_quote(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::from('"');
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // The next rune, or `None` for an invalid byte (Go writes `\x` and the byte).
+        let window = &rest[..rest.len().min(4)];
+        let valid = match std::str::from_utf8(window) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        let c = valid.chars().next();
+        let len = c.map_or(1, char::len_utf8);
+        match c {
+            Some('"') => out.push_str("\\\""),
+            Some('\\') => out.push_str("\\\\"),
+            Some(c @ ' '..='~') => out.push(c),
+            Some(c) if !c.is_ascii() && c.is_alphanumeric() => out.push(c),
+            Some('\u{7}') => out.push_str("\\a"),
+            Some('\u{8}') => out.push_str("\\b"),
+            Some('\u{c}') => out.push_str("\\f"),
+            Some('\n') => out.push_str("\\n"),
+            Some('\r') => out.push_str("\\r"),
+            Some('\t') => out.push_str("\\t"),
+            Some('\u{b}') => out.push_str("\\v"),
+            Some(c) if (c as u32) >= 0x10000 => out.push_str(&std::format!("\\U{:08x}", c as u32)),
+            Some(c) if !c.is_ascii() => out.push_str(&std::format!("\\u{:04x}", c as u32)),
+            // Another ASCII control character, or an invalid byte.
+            _ => {
+                out.push_str("\\x");
+                out.push(HEX[usize::from(rest[0] >> 4)] as char);
+                out.push(HEX[usize::from(rest[0] & 15)] as char);
+            }
+        }
+        rest = &rest[len..];
+    }
+    out.push('"');
+    out
+}
+
 /// Percent-encodes a `grpc-message` value as the gRPC spec asks: bytes outside
 /// 0x20..=0x7E, and `%`, become `%XX`.
 ///
@@ -257,6 +346,81 @@ mod tests {
             parse("123456789m").unwrap_err().to_string(),
             "invalid grpc-timeout \"123456789m\": the value has more than 8 digits"
         );
+    }
+
+    #[test]
+    fn grpc_go_messages_match_decode_timeout() {
+        let msg = |v: &[u8]| grpc_go_message(v).unwrap();
+        let p = "malformed grpc-timeout: ";
+        assert_eq!(
+            msg(b"5"),
+            std::format!(r#"{p}transport: timeout string is too short: "5""#)
+        );
+        assert_eq!(
+            msg(b"S"),
+            std::format!(r#"{p}transport: timeout string is too short: "S""#)
+        );
+        // Length first, then the unit, then the digits, as decodeTimeout checks them.
+        assert_eq!(
+            msg(b"1234567890x"),
+            std::format!(r#"{p}transport: timeout string is too long: "1234567890x""#)
+        );
+        assert_eq!(
+            msg(b"5 S "),
+            std::format!(r#"{p}transport: timeout unit is not recognized: "5 S ""#)
+        );
+        assert_eq!(
+            msg(b"1.5S"),
+            std::format!(r#"{p}strconv.ParseUint: parsing "1.5": invalid syntax"#)
+        );
+        assert_eq!(
+            msg(b"+5S"),
+            std::format!(r#"{p}strconv.ParseUint: parsing "+5": invalid syntax"#)
+        );
+        // Go's %q: escapes, invalid UTF-8 as \x.., non-ASCII digits kept, NBSP escaped.
+        assert_eq!(
+            msg(b"\"\\\t\x01\x7fS"),
+            std::format!(r#"{p}strconv.ParseUint: parsing "\"\\\t\x01\x7f": invalid syntax"#)
+        );
+        assert_eq!(
+            msg(b"1\xffS"),
+            std::format!(r#"{p}strconv.ParseUint: parsing "1\xff": invalid syntax"#)
+        );
+        assert_eq!(
+            msg("٣S".as_bytes()),
+            std::format!(r#"{p}strconv.ParseUint: parsing "٣": invalid syntax"#)
+        );
+        assert_eq!(
+            msg("\u{a0}5S".as_bytes()),
+            std::format!(r#"{p}strconv.ParseUint: parsing "\u00a05": invalid syntax"#)
+        );
+        // grpc-go accepts exactly what `parse` accepts (for values with no surrounding
+        // whitespace, which the layer trims).
+        for v in [
+            "",
+            "m",
+            "10",
+            "10x",
+            "-5m",
+            "1.5S",
+            "123456789m",
+            "0n",
+            "1H",
+            "99999999n",
+            "00000001S",
+            "12345678M",
+            "٣S",
+            "5 S",
+            "S5",
+            "+1S",
+            "1e3m",
+        ] {
+            assert_eq!(
+                parse(v).is_err(),
+                grpc_go_message(v.as_bytes()).is_some(),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]

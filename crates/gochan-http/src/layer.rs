@@ -8,7 +8,8 @@
 //! - carries a [`RequestId`] and, when known, a [`ClientIp`];
 //! - has a deadline when the request carries `grpc-timeout` or the plain-HTTP timeout
 //!   header (the earlier of the two, capped by [`ContextLayer::max_timeout`]); a malformed
-//!   value is answered `400 Bad Request` with the reason, and the inner service is not called;
+//!   value is answered `400 Bad Request` with the reason (a gRPC request gets grpc-go's
+//!   answer: `grpc-status: 13` and its `grpc-message`), and the inner service is not called;
 //! - is cancelled with cause [`RequestEnd::ResponseComplete`] once the response body has
 //!   been produced to its end (its last frame, or as many bytes as its exact size hint
 //!   announced; at once for HEAD requests and 1xx/204/304 answers, which send no body), [`RequestEnd::HandlerFailed`] when the service returns an
@@ -308,15 +309,16 @@ where
 }
 
 impl Config {
-    /// The request's timeout from its headers: the earlier of the two, capped.
-    fn timeout(&self, headers: &http::HeaderMap) -> Result<Option<Duration>, String> {
-        let mut timeout = grpc_timeout::from_headers(headers).map_err(|e| e.to_string())?;
+    /// The request's timeout from its headers: the earlier of the two, capped. A malformed
+    /// header gives the reason, and whether that header was `grpc-timeout`.
+    fn timeout(&self, headers: &http::HeaderMap) -> Result<Option<Duration>, (String, bool)> {
+        let mut timeout = grpc_timeout::from_headers(headers).map_err(|e| (e.to_string(), true))?;
         if let Some(name) = &self.timeout_header {
             if let Some(v) = headers.get(name) {
                 // UTF-8, not just visible ASCII: Go's `µs` unit is accepted.
                 let s = std::str::from_utf8(v.as_bytes()).unwrap_or("\u{fffd}");
                 let d = gochan::time::parse_duration(s.trim())
-                    .map_err(|e| format!("invalid {name}: {e}"))?;
+                    .map_err(|e| (format!("invalid {name}: {e}"), false))?;
                 timeout = Some(timeout.map_or(d, |t: Duration| t.min(d)));
             }
         }
@@ -336,12 +338,20 @@ impl Config {
         let id_value = HeaderValue::from_str(id.as_str()).ok();
         let timeout = match self.timeout(req.headers()) {
             Ok(t) => t,
-            Err(msg) => {
+            Err((msg, grpc_timeout)) => {
                 let grpc = req
                     .headers()
                     .get(CONTENT_TYPE)
                     .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"));
-                return Err(Box::new(self.reject(msg, id_value, grpc)));
+                // grpc-go's wording for a bad grpc-timeout; the reason for the other header.
+                let grpc_message = (grpc && grpc_timeout)
+                    .then(|| {
+                        let raw = req.headers().get(grpc_timeout::HEADER)?;
+                        grpc_timeout::grpc_go_message(raw.as_bytes())
+                    })
+                    .flatten()
+                    .unwrap_or_else(|| msg.clone());
+                return Err(Box::new(self.reject(msg, grpc_message, id_value, grpc)));
             }
         };
         let peer = req
@@ -379,16 +389,24 @@ impl Config {
 
     /// The answer to a malformed timeout header: `400` with the reason as text, or for a
     /// gRPC request (content-type `application/grpc...`) a trailers-only gRPC error as
-    /// grpc-go sends it: HTTP 200, `grpc-status: 13` (INTERNAL), `grpc-message:
-    /// malformed grpc-timeout: ...` (percent-encoded per the spec).
-    fn reject(&self, msg: String, id: Option<HeaderValue>, grpc: bool) -> Response<Full<Bytes>> {
+    /// grpc-go's server sends it (`operateHeaders` in `internal/transport/http2_server.go`):
+    /// HTTP 400, `grpc-status: 13` (INTERNAL), `grpc-message: malformed grpc-timeout: ...`
+    /// in grpc-go's words ([`grpc_timeout::grpc_go_message`]), percent-encoded per the spec.
+    fn reject(
+        &self,
+        msg: String,
+        grpc_message: String,
+        id: Option<HeaderValue>,
+        grpc: bool,
+    ) -> Response<Full<Bytes>> {
         let mut resp;
         if grpc {
             resp = Response::new(Full::new(Bytes::new()));
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
             let h = resp.headers_mut();
             h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
             h.insert("grpc-status", HeaderValue::from_static("13"));
-            let encoded = grpc_timeout::percent_encode_message(&format!("malformed {msg}"));
+            let encoded = grpc_timeout::percent_encode_message(&grpc_message);
             if let Ok(v) = HeaderValue::from_str(&encoded) {
                 h.insert("grpc-message", v);
             }

@@ -454,26 +454,49 @@ async fn an_http2_stream_reset_cancels_only_that_request() {
         .expect("the second reset did not cancel its request");
 }
 
-/// grpc-go answers a malformed grpc-timeout with a trailers-only INTERNAL status; the
-/// layer does the same for gRPC requests (and the handler is not called).
+/// grpc-go answers a malformed grpc-timeout with a trailers-only INTERNAL status (HTTP 400,
+/// `grpc-message` in `decodeTimeout`'s words); the layer does the same for gRPC requests
+/// (and the handler is not called).
 #[tokio::test]
 async fn a_malformed_grpc_timeout_on_a_grpc_request_is_a_grpc_error() {
     let (addr, seen, _stop) = start(ContextLayer::new(), Duration::ZERO).await;
-    let req = Request::post(format!("http://{addr}/pkg.Svc/Method"))
-        .header("content-type", "application/grpc+proto")
-        .header("grpc-timeout", "1000000000S")
-        .body(empty())
-        .unwrap();
-    let resp = gochan_http::send(&context::background(), req)
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["content-type"], "application/grpc");
-    assert_eq!(resp.headers()["grpc-status"], "13");
-    assert_eq!(
-        resp.headers()["grpc-message"],
-        "malformed invalid grpc-timeout \"1000000000S\": the value has more than 8 digits"
-    );
+    for (header, value, want) in [
+        (
+            "grpc-timeout",
+            http::HeaderValue::from_static("1000000000S"),
+            r#"malformed grpc-timeout: transport: timeout string is too long: "1000000000S""#,
+        ),
+        (
+            "grpc-timeout",
+            http::HeaderValue::from_static("10x"),
+            r#"malformed grpc-timeout: transport: timeout unit is not recognized: "10x""#,
+        ),
+        // Not visible ASCII: Go's %q keeps the digit, the message percent-encodes it.
+        (
+            "grpc-timeout",
+            http::HeaderValue::from_bytes("٣S".as_bytes()).unwrap(),
+            r#"malformed grpc-timeout: strconv.ParseUint: parsing "%D9%A3": invalid syntax"#,
+        ),
+        // The plain-HTTP timeout header is not grpc-go's: its own reason.
+        (
+            "x-timeout",
+            http::HeaderValue::from_static("soon"),
+            r#"invalid x-timeout: time: invalid duration "soon""#,
+        ),
+    ] {
+        let req = Request::post(format!("http://{addr}/pkg.Svc/Method"))
+            .header("content-type", "application/grpc+proto")
+            .header(header, value)
+            .body(empty())
+            .unwrap();
+        let resp = gochan_http::send(&context::background(), req)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{want}");
+        assert_eq!(resp.headers()["content-type"], "application/grpc");
+        assert_eq!(resp.headers()["grpc-status"], "13");
+        assert_eq!(resp.headers()["grpc-message"], want);
+    }
     assert!(seen.try_recv().is_err());
 }
 
