@@ -45,7 +45,7 @@ impl Shape {
 
     /// Which capacities the shape runs at: `seq` needs room for a whole batch.
     pub fn runs_at(self, cap: Option<usize>) -> bool {
-        self != Shape::Seq || cap.map_or(true, |c| c >= SEQ_BATCH)
+        self != Shape::Seq || cap.is_none_or(|c| c >= SEQ_BATCH)
     }
 }
 

@@ -101,7 +101,7 @@ impl<T> Chan<T> {
         let (cap, unbounded) = match cap {
             Some(c) => {
                 let bytes = c.checked_mul(std::mem::size_of::<T>());
-                if bytes.map_or(true, |b| b > isize::MAX as usize) {
+                if bytes.is_none_or(|b| b > isize::MAX as usize) {
                     panic!(
                         "gochan::bounded: capacity {c} of {}-byte values is out of range \
                          (Go: makechan: size out of range)",

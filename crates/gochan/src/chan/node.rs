@@ -6,8 +6,9 @@
 //! `state` is `IDLE` until the owner queues the node, under the channel lock, as
 //! `WAITING`. A queued node is decided by being popped: a completer holding the lock pops
 //! the entry and, in the same critical section, moves the value (into a receive node's
-//! slot, or out of a send node's slot), clones the node's signal and stores the final
-//! state (`DONE` or `CLOSED`, Release). It wakes the clone after unlocking and never
+//! slot, or out of a send node's slot), takes the node's signal (the waker or thread
+//! handle: moved, not cloned) and stores the final state (`DONE` or `CLOSED`, Release).
+//! It wakes the taken signal after unlocking and never
 //! touches the node again. No CAS: nobody else can decide a node that is no longer
 //! queued, and the owner cannot give up on one that is (giving up takes the lock). So,
 //! under the channel lock, `state == WAITING` exactly when the node is queued.
@@ -16,9 +17,12 @@
 //! - reads `state` without the lock (Acquire): a final state makes the slot its own;
 //! - gives up ([`WaitNode::finish`], `Drop`) by taking the lock: a `WAITING` node is
 //!   unlinked (nothing happened), otherwise the state is already final;
-//! - replaces its waker only under the lock, and only when [`Waker::will_wake`] says it
-//!   changed; completers read the signal only under the lock, so the owner's unlocked
-//!   read of its own signal races with nothing but reads.
+//! - replaces its waker only under the lock, and only when it changed; to tell without
+//!   the lock, it compares the new waker with a copy of the installed one's identity
+//!   (data and vtable pointers, what [`Waker::will_wake`] compares), kept in an
+//!   owner-only field: the signal itself may be taken by a completer at any moment. The
+//!   identity cannot be reused by another task while the node waits, since the signal
+//!   holds that task's waker until it is taken, and after that the state is final.
 //!
 //! A value delivered into an async receiver's node may still come back (the future is
 //! dropped before it returns the value); the channel counts such values (`Chan::handed`)
@@ -90,13 +94,11 @@ impl Signal {
     pub(crate) fn thread() -> Signal {
         Signal::Thread(Parker::current())
     }
+}
 
-    fn wake_handle<T>(&self) -> Wake<T> {
-        match self {
-            Signal::Thread(p) => Wake::Thread(p.clone()),
-            Signal::Task(w) => Wake::Task(w.clone()),
-        }
-    }
+/// What [`Waker::will_wake`] compares: the data and vtable pointers.
+fn waker_id(w: &Waker) -> (usize, usize) {
+    (w.data() as usize, w.vtable() as *const _ as usize)
 }
 
 /// One plain wait (see the module docs): the channel `C` (a `&Chan` or an `Arc<Chan>`,
@@ -117,6 +119,10 @@ pub(crate) struct NodeCore<T> {
     state: AtomicU8,
     /// The queue the node is pushed to (the owner's alone).
     kind: Cell<Kind>,
+    /// Whether the owner is a task (the owner's alone).
+    task: Cell<bool>,
+    /// The identity of the waker in `signal` (the owner's alone; see the module docs).
+    waker_id: Cell<(usize, usize)>,
     signal: UnsafeCell<Option<Signal>>,
     /// A send's offer while `WAITING`; a received value once `DONE`.
     slot: UnsafeCell<Option<T>>,
@@ -155,6 +161,8 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
             core: NodeCore {
                 state: AtomicU8::new(IDLE),
                 kind: Cell::new(Kind::Recv),
+                task: Cell::new(false),
+                waker_id: Cell::new((0, 0)),
                 signal: UnsafeCell::new(None),
                 slot: UnsafeCell::new(None),
                 epoch: UnsafeCell::new(0),
@@ -224,6 +232,10 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
             "a node pushed twice"
         );
         this.kind.set(kind);
+        this.task.set(matches!(s, Signal::Task(_)));
+        if let Signal::Task(w) = &s {
+            this.waker_id.set(waker_id(w));
+        }
         // SAFETY: the node is idle, so no completer can reach it: the owner's alone.
         this.signal.with_mut(|p| unsafe { *p = Some(s) });
         // SAFETY: as above.
@@ -244,20 +256,19 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
         if this.state.load(Ordering::Acquire) != WAITING {
             return false;
         }
-        // SAFETY: only the owner writes `signal`, so this read races with nothing but
-        // completers' reads.
-        let same = this.signal.with(|p| match unsafe { &*p } {
-            Some(Signal::Task(w)) => w.will_wake(waker),
-            _ => false,
-        });
-        if same {
+        if this.task.get() && this.waker_id.get() == waker_id(waker) {
             return true;
         }
         let inner = this.chan.lock();
         if this.state.load(Ordering::Relaxed) == WAITING {
-            // SAFETY: queued, and we hold the lock under which completers read it.
-            this.signal
-                .with_mut(|p| unsafe { *p = Some(Signal::Task(waker.clone())) });
+            // SAFETY: queued, and we hold the lock under which completers take it.
+            let old = this
+                .signal
+                .with_mut(|p| unsafe { (*p).replace(Signal::Task(waker.clone())) });
+            this.task.set(true);
+            this.waker_id.set(waker_id(waker));
+            drop(inner);
+            drop(old); // a waker's drop may run arbitrary code: not under the lock
             return true;
         }
         drop(inner);
@@ -284,31 +295,18 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
             blocking::check(op);
             while !decided() {
                 match deadline {
-                    None => this.park(None),
+                    None => Parker::park_current(None),
                     Some(d) => {
                         let now = Instant::now();
                         if now >= d {
                             break; // `finish` unlinks the node unless it was just decided
                         }
-                        this.park(Some(d - now));
+                        Parker::park_current(Some(d - now));
                     }
                 }
             }
         }
         self.finish()
-    }
-
-    fn park(&self, timeout: Option<std::time::Duration>) {
-        self.signal.with(|p| {
-            // SAFETY: only the owner (this thread) writes `signal`; completers only read it.
-            let signal = unsafe { &*p };
-            if let Some(Signal::Thread(parker)) = signal {
-                match timeout {
-                    None => parker.park(),
-                    Some(d) => parker.park_timeout(d),
-                }
-            }
-        });
     }
 
     /// Stops waiting and collects the outcome: a node still queued is unlinked
@@ -322,7 +320,7 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
         this.state.store(IDLE, Ordering::Relaxed);
         match state {
             DONE => {
-                if value.is_some() && this.kind.get() == Kind::Recv && this.is_task() {
+                if value.is_some() && this.kind.get() == Kind::Recv && this.task.get() {
                     this.chan.handoff_taken();
                 }
                 Finished::Done(value)
@@ -354,9 +352,10 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
 }
 
 impl<T> NodeCore<T> {
-    /// Whether the owner is a task (whose received values the channel counts).
+    /// Whether the owner of this queued node is a task (whose received values the
+    /// channel counts). Under the lock.
     fn is_task(&self) -> bool {
-        // SAFETY: only the owner writes `signal`; completers only read it.
+        // SAFETY: queued, under the lock: the owner writes the signal only under it.
         self.signal
             .with(|p| matches!(unsafe { &*p }, Some(Signal::Task(_))))
     }
@@ -370,7 +369,7 @@ impl<C: Deref<Target = Chan<T>>, T> Drop for WaitNode<C, T> {
             if let Some(v) = self.slot.with_mut(|p| unsafe { (*p).take() }) {
                 // SAFETY: as above (completers write `epoch` before the final state).
                 let epoch = self.epoch.with(|p| unsafe { *p });
-                self.chan.give_back(v, self.is_task(), epoch);
+                self.chan.give_back(v, self.task.get(), epoch);
             }
         }
         // A send's value still in the slot (closed, cancelled) is dropped with the node.
@@ -403,15 +402,15 @@ impl<T> NodePtr<T> {
         self.node().is_task()
     }
 
+    /// Takes the signal of this popped node, to wake after unlocking.
     fn signal(&self) -> Wake<T> {
-        self.node().signal.with(|p| {
-            // SAFETY: under the lock, which the owner holds to write a queued node's signal.
-            let signal = unsafe { &*p };
-            signal
-                .as_ref()
-                .expect("a queued node has a signal")
-                .wake_handle()
-        })
+        // SAFETY: popped under the lock while WAITING: the owner writes the signal only
+        // under the lock and no longer reads it (it reads `waker_id`).
+        let signal = self.node().signal.with_mut(|p| unsafe { (*p).take() });
+        match signal.expect("a queued node has a signal") {
+            Signal::Thread(p) => Wake::Thread(p),
+            Signal::Task(w) => Wake::Task(w),
+        }
     }
 
     /// Hands `value` to this popped receiver, recording the channel's `epoch`. Returns

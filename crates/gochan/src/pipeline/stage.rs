@@ -163,10 +163,7 @@ impl<T> Stage<T> {
     /// assert!(s.recv().is_err());
     /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.rx.recv().map_err(|e| {
-            self.resume();
-            e
-        })
+        self.rx.recv().inspect_err(|_| self.resume())
     }
 
     /// [`Receiver::try_recv`], re-raising the stage's panic in place of `Closed`.
@@ -178,11 +175,10 @@ impl<T> Stage<T> {
     /// assert_eq!(s.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.rx.try_recv().map_err(|e| {
-            if e == TryRecvError::Closed {
+        self.rx.try_recv().inspect_err(|e| {
+            if *e == TryRecvError::Closed {
                 self.resume();
             }
-            e
         })
     }
 
@@ -195,11 +191,10 @@ impl<T> Stage<T> {
     /// assert!(s.recv_timeout(Duration::from_millis(1)).is_err());
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.rx.recv_timeout(timeout).map_err(|e| {
-            if e == RecvTimeoutError::Closed {
+        self.rx.recv_timeout(timeout).inspect_err(|e| {
+            if *e == RecvTimeoutError::Closed {
                 self.resume();
             }
-            e
         })
     }
 

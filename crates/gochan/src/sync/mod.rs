@@ -33,9 +33,9 @@ pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
 
-/// Wakes one blocked thread: `std`'s park/unpark, or under loom a mutex and condvar
-/// (loom's `unpark` wrongly unblocks a thread that is blocked on a mutex, not parked:
-/// tokio-rs/loom#249).
+/// Wakes one blocked thread: `std`'s park/unpark, or under loom a mutex and condvar per
+/// thread (loom's `unpark` wrongly unblocks a thread that is blocked on a mutex, not
+/// parked: tokio-rs/loom#249).
 #[derive(Debug, Clone)]
 pub(crate) struct Parker {
     #[cfg(not(loom))]
@@ -44,14 +44,22 @@ pub(crate) struct Parker {
     inner: std::sync::Arc<(loom::sync::Mutex<bool>, loom::sync::Condvar)>,
 }
 
+#[cfg(loom)]
+loom::thread_local! {
+    /// The calling thread's token and condvar (one per thread, like std's park token).
+    static TOKEN: std::sync::Arc<(loom::sync::Mutex<bool>, loom::sync::Condvar)> =
+        std::sync::Arc::new((loom::sync::Mutex::new(false), loom::sync::Condvar::new()));
+}
+
 impl Parker {
-    /// A parker for the calling thread; only that thread may call `park*`.
+    /// A parker for the calling thread: its `unpark` wakes this thread's
+    /// [`Parker::park_current`].
     pub(crate) fn current() -> Parker {
         Parker {
             #[cfg(not(loom))]
             thread: std::thread::current(),
             #[cfg(loom)]
-            inner: std::sync::Arc::new((loom::sync::Mutex::new(false), loom::sync::Condvar::new())),
+            inner: TOKEN.with(|t| t.clone()),
         }
     }
 
@@ -66,29 +74,36 @@ impl Parker {
         }
     }
 
-    /// Blocks until the token is available (may return spuriously).
-    pub(crate) fn park(&self) {
+    /// Blocks the calling thread until its token is available, for at most `timeout`
+    /// (may return spuriously; under loom the timeout is ignored: models use none).
+    pub(crate) fn park_current(timeout: Option<std::time::Duration>) {
         #[cfg(not(loom))]
-        std::thread::park();
+        match timeout {
+            None => std::thread::park(),
+            Some(d) => std::thread::park_timeout(d),
+        }
         #[cfg(loom)]
         {
-            let mut token = self.inner.0.lock().unwrap();
-            while !*token {
-                token = self.inner.1.wait(token).unwrap();
-            }
-            *token = false;
+            let _ = timeout;
+            TOKEN.with(|t| {
+                let mut token = t.0.lock().unwrap();
+                while !*token {
+                    token = t.1.wait(token).unwrap();
+                }
+                *token = false;
+            });
         }
     }
 
-    /// Like `park`, for at most `d` (under loom: like `park`; models use no timeouts).
+    /// Blocks until the token is available (may return spuriously). Only the thread this
+    /// parker belongs to may call it.
+    pub(crate) fn park(&self) {
+        Parker::park_current(None);
+    }
+
+    /// Like `park`, for at most `d`.
     pub(crate) fn park_timeout(&self, d: std::time::Duration) {
-        #[cfg(not(loom))]
-        std::thread::park_timeout(d);
-        #[cfg(loom)]
-        {
-            let _ = d;
-            self.park();
-        }
+        Parker::park_current(Some(d));
     }
 }
 

@@ -190,7 +190,7 @@ impl State {
             }
         };
         self.live += 1;
-        let earliest = self.heap.peek().map_or(true, |r| at < r.0 .0);
+        let earliest = self.heap.peek().is_none_or(|r| at < r.0 .0);
         self.heap.push(Reverse((at, slot, seq)));
         (TimerId { slot, seq }, earliest)
     }

@@ -148,7 +148,7 @@ impl Model {
 
     fn has_room(&self, c: usize) -> bool {
         let ch = &self.ch[c];
-        ch.cap.map_or(true, |cap| ch.buf.len() < cap)
+        ch.cap.is_none_or(|cap| ch.buf.len() < cap)
     }
 
     /// Values handed to live async receivers and not yet taken or given back. gochan's
