@@ -79,9 +79,11 @@ fn timer_reset_no_stale_value() {
 /// TestTicker: ticks arrive repeatedly; a slow reader misses ticks instead of piling up.
 #[test]
 fn ticker_drops_missed_ticks() {
-    let t = Ticker::new(Duration::from_millis(2));
+    // A period long enough that the next tick is not due between the two `try_recv`s
+    // below even on a loaded machine (a due ticker fires when its channel is looked at).
+    let t = Ticker::new(Duration::from_millis(40));
     t.c.recv().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    std::thread::sleep(Duration::from_millis(200));
     // At most one tick is buffered, however many periods passed.
     assert!(t.c.try_recv().is_ok());
     assert!(t.c.try_recv().is_err());

@@ -362,7 +362,20 @@ impl<T> NodeCore<T> {
 }
 
 impl<C: Deref<Target = Chan<T>>, T> Drop for WaitNode<C, T> {
+    #[inline]
     fn drop(&mut self) {
+        // Most nodes end idle (never queued, or collected): nothing to do.
+        if self.state.load(Ordering::Acquire) != IDLE {
+            self.release();
+        }
+    }
+}
+
+impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
+    /// `Drop` of a node that is queued or holds an outcome nobody collected: unlinks it,
+    /// or gives a received value back to the channel.
+    #[cold]
+    fn release(&self) {
         let state = self.settle();
         if state == DONE && self.kind.get() == Kind::Recv {
             // SAFETY: the state is final: the slot is the owner's.
