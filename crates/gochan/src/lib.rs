@@ -34,6 +34,7 @@
 
 pub mod chan;
 pub mod context;
+pub mod debug;
 pub mod group;
 pub mod pipeline;
 pub mod select;

@@ -36,6 +36,7 @@ use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinG
 
 use super::error::{TryRecvError, TrySendError};
 use super::waiter::{Entry, Packet, Waiter, Wake};
+use crate::debug::{registry, BlockedOp};
 
 /// The shared state of one channel.
 pub(crate) struct Chan<T> {
@@ -66,6 +67,9 @@ pub(crate) struct Chan<T> {
     timer: Option<Weak<dyn TimerHook>>,
     /// A `never()` channel: never ready, and every one is "the same channel" (Go's nil).
     never: bool,
+    /// The channel's slot in the `debug` registry, plus one; 0 until a party first waits
+    /// in it (`watch`), `usize::MAX` while registering.
+    reg: AtomicUsize,
 }
 
 pub(crate) struct Inner<T> {
@@ -139,24 +143,61 @@ impl<T> Chan<T> {
             epoch: AtomicU32::new(0),
             timer: None,
             never: false,
+            reg: AtomicUsize::new(0),
         }
     }
 
     /// A timer's channel (capacity 1, no `Sender` handle) fed by `timer`.
     pub(crate) fn new_timer(timer: Weak<dyn TimerHook>) -> Chan<T> {
-        let chan = Chan {
-            timer: Some(timer),
-            ..Chan::new(Some(1), 1, 1)
-        };
+        let mut chan = Chan::new(Some(1), 1, 1);
+        chan.timer = Some(timer);
         chan.lock().timer = true;
         chan
     }
 
     /// A channel that is never ready (no handle can send or close it).
     pub(crate) fn new_never() -> Chan<T> {
-        Chan {
-            never: true,
-            ..Chan::new(Some(0), 1, 1)
+        let mut chan = Chan::new(Some(0), 1, 1);
+        chan.never = true;
+        chan
+    }
+
+    /// Makes the channel visible to `debug::blocked` (after a party was queued in it, with
+    /// the lock released): one relaxed load once registered.
+    #[inline]
+    pub(crate) fn watch(&self) {
+        #[cfg(not(loom))]
+        if self.reg.load(Ordering::Relaxed) == 0 {
+            self.register();
+        }
+    }
+
+    #[cfg(not(loom))]
+    #[cold]
+    fn register(&self) {
+        if self
+            .reg
+            .compare_exchange(0, usize::MAX, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            let slot = registry::register(self as *const Chan<T> as usize, list_waiting::<T>);
+            self.reg.store(slot + 1, Ordering::Relaxed);
+        }
+    }
+
+    /// The parties waiting in this channel, for `debug::blocked`.
+    fn list_waiting(&self, out: &mut Vec<(registry::Waiting, registry::ChannelId)>) {
+        let inner = self.lock();
+        let id = registry::ChannelId {
+            addr: self as *const Chan<T> as usize,
+            capacity: self.capacity(),
+            len: inner.buf.len(),
+        };
+        for e in &inner.senders_q {
+            out.extend(e.describe(BlockedOp::Send).map(|w| (w, id)));
+        }
+        for e in &inner.receivers_q {
+            out.extend(e.describe(BlockedOp::Recv).map(|w| (w, id)));
         }
     }
 
@@ -591,6 +632,28 @@ impl<T> Chan<T> {
             owner.receivers_gone();
         }
         drop(buf); // last: a value's Drop may panic; the channel is consistent already
+    }
+}
+
+/// Lists the waiting parties of the `Chan<T>` at `chan` (the registry's `ListFn`).
+///
+/// # Safety
+/// `chan` points at a live `Chan<T>` (the registry guarantees it: module docs there).
+unsafe fn list_waiting<T>(
+    chan: *const (),
+    out: &mut Vec<(registry::Waiting, registry::ChannelId)>,
+) {
+    // SAFETY: the caller's contract.
+    let chan = unsafe { &*(chan as *const Chan<T>) };
+    chan.list_waiting(out);
+}
+
+impl<T> Drop for Chan<T> {
+    fn drop(&mut self) {
+        let reg = self.reg.load(Ordering::Relaxed);
+        if reg != 0 {
+            registry::unregister(reg - 1);
+        }
     }
 }
 

@@ -44,6 +44,7 @@
 use std::cell::Cell;
 use std::marker::PhantomPinned;
 use std::ops::Deref;
+use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::Waker;
@@ -51,8 +52,10 @@ use std::time::Instant;
 
 use super::core::{Chan, Inner};
 use super::waiter::{Entry, Wake};
+use crate::debug::registry::{self, Waiting};
+use crate::debug::{BlockedOp, Party};
 use crate::sync::blocking;
-use crate::sync::{spin_wait, AtomicU8, Ordering, Parker, UnsafeCell};
+use crate::sync::{spin_wait, AtomicU64, AtomicU8, Ordering, Parker, UnsafeCell};
 
 /// Not queued; the slot is the owner's.
 const IDLE: u8 = 0;
@@ -123,6 +126,13 @@ pub(crate) struct NodeCore<T> {
     task: Cell<bool>,
     /// The identity of the waker in `signal` (the owner's alone; see the module docs).
     waker_id: Cell<(usize, usize)>,
+    /// Where the operation was called, and what it is part of (`debug`): written by the
+    /// owner while idle, read by dumps under the lock.
+    location: Cell<&'static Location<'static>>,
+    op: Cell<Option<BlockedOp>>,
+    /// When the wait was first seen (`debug::registry::stamp`; 0 = not yet), reset by
+    /// each push.
+    since: AtomicU64,
     signal: UnsafeCell<Option<Signal>>,
     /// A send's offer while `WAITING`; a received value once `DONE`.
     slot: UnsafeCell<Option<T>>,
@@ -154,8 +164,8 @@ impl<C: Deref<Target = Chan<T>>, T> Deref for WaitNode<C, T> {
 }
 
 impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
-    /// An idle node of `chan`.
-    pub(crate) fn new(chan: C) -> WaitNode<C, T> {
+    /// An idle node of `chan` for an operation called at `location`.
+    pub(crate) fn new(chan: C, location: &'static Location<'static>) -> WaitNode<C, T> {
         WaitNode {
             chan,
             core: NodeCore {
@@ -163,6 +173,9 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
                 kind: Cell::new(Kind::Recv),
                 task: Cell::new(false),
                 waker_id: Cell::new((0, 0)),
+                location: Cell::new(location),
+                op: Cell::new(None),
+                since: AtomicU64::new(0),
                 signal: UnsafeCell::new(None),
                 slot: UnsafeCell::new(None),
                 epoch: UnsafeCell::new(0),
@@ -232,10 +245,21 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
             "a node pushed twice"
         );
         this.kind.set(kind);
-        this.task.set(matches!(s, Signal::Task(_)));
-        if let Signal::Task(w) = &s {
-            this.waker_id.set(waker_id(w));
+        match &s {
+            Signal::Task(w) => {
+                this.task.set(true);
+                this.waker_id.set(waker_id(w));
+            }
+            Signal::Thread(_) => {
+                this.task.set(false);
+                // A thread's wait may be part of a bigger blocking call (`WaitGroup::wait`).
+                if let Some((op, location)) = registry::current() {
+                    this.op.set(Some(op));
+                    this.location.set(location);
+                }
+            }
         }
+        this.since.store(0, Ordering::Relaxed);
         // SAFETY: the node is idle, so no completer can reach it: the owner's alone.
         this.signal.with_mut(|p| unsafe { *p = Some(s) });
         // SAFETY: as above.
@@ -293,6 +317,7 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
         let decided = || this.state.load(Ordering::Acquire) != WAITING;
         if !spin_wait(decided) {
             blocking::check(op);
+            registry::stamp(&this.since);
             while !decided() {
                 match deadline {
                     None => Parker::park_current(None),
@@ -413,6 +438,24 @@ impl<T> NodePtr<T> {
     /// Whether the waiting party is a task (a value delivered to it may come back).
     pub(crate) fn is_task(&self) -> bool {
         self.node().is_task()
+    }
+
+    /// What `debug::blocked` shows of this queued node (under the lock); `default` is the
+    /// operation of the queue it is in.
+    pub(crate) fn describe(&self, default: BlockedOp) -> Waiting {
+        let n = self.node();
+        // SAFETY: queued, under the lock: the owner writes the signal only under it.
+        let party = n.signal.with(|p| match unsafe { &*p } {
+            Some(Signal::Thread(parker)) => parker.party(),
+            _ => Party::Task,
+        });
+        Waiting {
+            key: self.addr() as usize,
+            party,
+            op: n.op.get().unwrap_or(default),
+            location: n.location.get(),
+            since: registry::stamp(&n.since),
+        }
     }
 
     /// Takes the signal of this popped node, to wake after unlocking.

@@ -2,6 +2,7 @@
 //! async forms (`recv_future.rs`).
 
 use std::fmt;
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,10 +124,11 @@ impl<T> Receiver<T> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
-        let mut node = pin!(WaitNode::new(&*self.chan));
+        let mut node = pin!(WaitNode::new(&*self.chan, Location::caller()));
         node.as_mut()
             .push_recv(&self.chan, &mut inner, Signal::thread());
         drop(inner);
+        self.chan.watch();
         match node.wait(deadline, crate::sync::blocking::Op::Recv) {
             Finished::Done(v) => Ok(v.expect("a receiver decided DONE holds its value")),
             Finished::Closed(_) => Err(RecvTimeoutError::Closed),
@@ -145,8 +147,9 @@ impl<T> Receiver<T> {
     /// tx.send(3).unwrap();
     /// assert_eq!(futures::executor::block_on(rx.recv_async()), Ok(3));
     /// ```
+    #[track_caller]
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
-        RecvFuture::new(&self.chan)
+        RecvFuture::new(&self.chan, Location::caller())
     }
 
     /// A blocking iterator over received values, ending when the channel is closed and
@@ -181,8 +184,9 @@ impl<T> Receiver<T> {
     /// let all: Vec<i32> = futures::executor::block_on(rx.stream().collect());
     /// assert_eq!(all, [1]);
     /// ```
+    #[track_caller]
     pub fn stream(&self) -> RecvStream<'_, T> {
-        RecvStream::new(&self.chan)
+        RecvStream::new(&self.chan, Location::caller())
     }
 
     /// An owning `Stream` (`'static` when `T` is), for moving into spawned tasks.
@@ -194,8 +198,9 @@ impl<T> Receiver<T> {
     /// let s = rx.into_stream();
     /// assert_eq!(futures::executor::block_on(s.collect::<Vec<i32>>()), [1]);
     /// ```
+    #[track_caller]
     pub fn into_stream(self) -> IntoStream<T> {
-        IntoStream::new(self)
+        IntoStream::new(self, Location::caller())
     }
 
     /// Number of buffered values.

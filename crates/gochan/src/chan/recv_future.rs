@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -37,6 +38,8 @@ pub(crate) fn poll_recv<C: Deref<Target = Chan<T>>, T>(
             Err(TryRecvError::Empty) => {
                 let signal = Signal::Task(cx.waker().clone());
                 node.push_recv(chan, &mut inner, signal);
+                drop(inner);
+                chan.watch();
                 Poll::Pending
             }
         };
@@ -85,10 +88,10 @@ pin_project_lite::pin_project! {
 }
 
 impl<'a, T> RecvFuture<'a, T> {
-    pub(crate) fn new(chan: &'a Chan<T>) -> RecvFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, location: &'static Location<'static>) -> Self {
         RecvFuture {
             chan,
-            node: WaitNode::new(chan),
+            node: WaitNode::new(chan, location),
         }
     }
 }
@@ -118,15 +121,17 @@ impl<T> fmt::Debug for RecvFuture<'_, T> {
 #[must_use = "streams do nothing unless polled"]
 pub struct RecvStream<'a, T> {
     chan: &'a Chan<T>,
+    location: &'static Location<'static>,
     /// Allocated at the first poll and reused for every item.
     node: Option<NodeBox<&'a Chan<T>, T>>,
     done: bool,
 }
 
 impl<'a, T> RecvStream<'a, T> {
-    pub(crate) fn new(chan: &'a Chan<T>) -> RecvStream<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, location: &'static Location<'static>) -> Self {
         RecvStream {
             chan,
+            location,
             node: None,
             done: false,
         }
@@ -141,10 +146,10 @@ impl<T> Stream for RecvStream<'_, T> {
         if this.done {
             return Poll::Ready(None);
         }
-        let chan = this.chan;
+        let (chan, location) = (this.chan, this.location);
         let node = this
             .node
-            .get_or_insert_with(|| Box::pin(WaitNode::new(chan)));
+            .get_or_insert_with(|| Box::pin(WaitNode::new(chan, location)));
         poll_recv(chan, node.as_mut(), cx).map(|r| {
             this.done = r.is_err();
             r.ok()
@@ -176,14 +181,16 @@ pub struct IntoStream<T> {
     /// for every item.
     node: Option<NodeBox<Arc<Chan<T>>, T>>,
     rx: Receiver<T>,
+    location: &'static Location<'static>,
     done: bool,
 }
 
 impl<T> IntoStream<T> {
-    pub(crate) fn new(rx: Receiver<T>) -> IntoStream<T> {
+    pub(crate) fn new(rx: Receiver<T>, location: &'static Location<'static>) -> IntoStream<T> {
         IntoStream {
             node: None,
             rx,
+            location,
             done: false,
         }
     }
@@ -207,10 +214,10 @@ impl<T> Stream for IntoStream<T> {
         if this.done {
             return Poll::Ready(None);
         }
-        let chan = &this.rx.chan;
+        let (chan, location) = (&this.rx.chan, this.location);
         let node = this
             .node
-            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone())));
+            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone(), location)));
         poll_recv(chan, node.as_mut(), cx).map(|r| {
             this.done = r.is_err();
             r.ok()

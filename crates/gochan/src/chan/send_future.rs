@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -39,6 +40,8 @@ pub(crate) fn poll_send<C: Deref<Target = Chan<T>>, T>(
             Err(TrySendError::Full(v)) => {
                 let signal = Signal::Task(cx.waker().clone());
                 node.push_send(chan, &mut inner, v, signal);
+                drop(inner);
+                chan.watch();
                 Poll::Pending
             }
         };
@@ -86,11 +89,11 @@ pin_project_lite::pin_project! {
 }
 
 impl<'a, T> SendFuture<'a, T> {
-    pub(crate) fn new(chan: &'a Chan<T>, value: T) -> SendFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, value: T, location: &'static Location<'static>) -> Self {
         SendFuture {
             chan,
             value: Some(value),
-            node: WaitNode::new(chan),
+            node: WaitNode::new(chan, location),
         }
     }
 }
@@ -118,13 +121,15 @@ pub(crate) struct SendWait<T> {
     /// Dropped first: a queued offer is unlinked before anything else goes.
     node: Option<NodeBox<Arc<Chan<T>>, T>>,
     value: Option<T>,
+    location: &'static Location<'static>,
 }
 
 impl<T> SendWait<T> {
-    pub(crate) fn new() -> SendWait<T> {
+    pub(crate) fn new(location: &'static Location<'static>) -> SendWait<T> {
         SendWait {
             node: None,
             value: None,
+            location,
         }
     }
 
@@ -151,9 +156,10 @@ impl<T> SendWait<T> {
         if !self.is_busy() {
             return Poll::Ready(Ok(()));
         }
+        let location = self.location;
         let node = self
             .node
-            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone())));
+            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone(), location)));
         poll_send(chan, &mut self.value, node.as_mut(), cx)
     }
 }

@@ -2,6 +2,7 @@
 //! (`send_future.rs`, `sink.rs`).
 
 use std::fmt;
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -129,10 +130,11 @@ impl<T> Sender<T> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(SendTimeoutError::Timeout(value));
         }
-        let mut node = pin!(WaitNode::new(&*self.chan));
+        let mut node = pin!(WaitNode::new(&*self.chan, Location::caller()));
         node.as_mut()
             .push_send(&self.chan, &mut inner, value, Signal::thread());
         drop(inner);
+        self.chan.watch();
         match node.wait(deadline, crate::sync::blocking::Op::Send) {
             Finished::Done(_) => Ok(()),
             Finished::Closed(v) => Err(SendTimeoutError::Closed(
@@ -158,8 +160,9 @@ impl<T> Sender<T> {
     /// futures::executor::block_on(tx.send_async(9)).unwrap();
     /// assert_eq!(t.join().unwrap(), 9);
     /// ```
+    #[track_caller]
     pub fn send_async(&self, value: T) -> SendFuture<'_, T> {
-        SendFuture::new(&self.chan, value)
+        SendFuture::new(&self.chan, value, Location::caller())
     }
 
     /// A [`Sink`](futures_sink::Sink) sending with a clone of this sender; see
@@ -171,11 +174,13 @@ impl<T> Sender<T> {
     /// futures::executor::block_on(tx.sink().send(7)).unwrap();
     /// assert_eq!(rx.recv(), Ok(7));
     /// ```
+    #[track_caller]
     pub fn sink(&self) -> super::SendSink<T> {
         super::SendSink::new(self.clone())
     }
 
     /// This sender as a [`Sink`](futures_sink::Sink); see [`SendSink`](super::SendSink).
+    #[track_caller]
     pub fn into_sink(self) -> super::SendSink<T> {
         super::SendSink::new(self)
     }

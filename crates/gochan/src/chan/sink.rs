@@ -48,9 +48,10 @@ pub struct SendSink<T> {
 impl<T> Unpin for SendSink<T> {}
 
 impl<T> SendSink<T> {
+    #[track_caller]
     pub(crate) fn new(sender: Sender<T>) -> SendSink<T> {
         SendSink {
-            wait: SendWait::new(),
+            wait: SendWait::new(std::panic::Location::caller()),
             sender,
         }
     }

@@ -26,13 +26,16 @@
 //! Signals: a parked thread or a task's `Waker`, chosen at construction; the same channel
 //! queues hold both kinds (and wait nodes), so threads and tasks talk to each other freely.
 
+use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
 use super::node::NodePtr;
+use crate::debug::registry::{self, Waiting};
+use crate::debug::{BlockedOp, Party};
 use crate::sync::blocking;
-use crate::sync::{spin_wait, AtomicU32, AtomicUsize, Mutex, Ordering, Parker};
+use crate::sync::{spin_wait, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, Parker};
 
 /// The waiter has not been decided yet.
 pub(crate) const WAITING: usize = 0;
@@ -79,11 +82,16 @@ enum Signal {
     Task(Mutex<Option<Waker>>),
 }
 
-/// One blocking call's decision point. Invariant: `state` moves at most once away from
+/// One select's decision point. Invariant: `state` moves at most once away from
 /// `WAITING`, and only by [`Waiter::try_select`] or [`Waiter::try_abort`].
 pub(crate) struct Waiter {
     state: AtomicUsize,
     signal: Signal,
+    /// Where the select was called, and what it is part of (for `debug`).
+    location: &'static Location<'static>,
+    op: BlockedOp,
+    /// When the wait was first seen (`debug::registry::stamp`; 0 = not yet).
+    since: AtomicU64,
 }
 
 impl std::fmt::Debug for Waiter {
@@ -95,19 +103,41 @@ impl std::fmt::Debug for Waiter {
 }
 
 impl Waiter {
-    /// A waiter that parks the current thread.
-    pub(crate) fn for_thread() -> Waiter {
+    /// A waiter that parks the current thread, for a select called at `location` (or the
+    /// blocking call it is part of: `debug::registry::scope`).
+    pub(crate) fn for_thread(location: &'static Location<'static>) -> Waiter {
+        let (op, location) = registry::current().unwrap_or((BlockedOp::Select, location));
         Waiter {
             state: AtomicUsize::new(WAITING),
             signal: Signal::Thread(Parker::current()),
+            location,
+            op,
+            since: AtomicU64::new(0),
         }
     }
 
     /// A waiter that wakes a task; the waker is installed by [`Waiter::set_waker`].
-    pub(crate) fn for_task(waker: &Waker) -> Waiter {
+    pub(crate) fn for_task(waker: &Waker, location: &'static Location<'static>) -> Waiter {
         Waiter {
             state: AtomicUsize::new(WAITING),
             signal: Signal::Task(Mutex::new(Some(waker.clone()))),
+            location,
+            op: BlockedOp::Select,
+            since: AtomicU64::new(0),
+        }
+    }
+
+    /// What `debug::blocked` shows of this select (under a lock of one of its channels).
+    fn describe(&self) -> Waiting {
+        Waiting {
+            key: self as *const Waiter as usize,
+            party: match &self.signal {
+                Signal::Thread(p) => p.party(),
+                Signal::Task(_) => Party::Task,
+            },
+            op: self.op,
+            location: self.location,
+            since: registry::stamp(&self.since),
         }
     }
 
@@ -183,6 +213,7 @@ impl Waiter {
             return self.outcome();
         }
         blocking::check(op);
+        registry::stamp(&self.since);
         loop {
             let o = self.outcome();
             if o != Outcome::Waiting {
@@ -352,6 +383,15 @@ impl<T> Entry<T> {
         }
     }
 
+    /// What `debug::blocked` shows of this entry's party (`None` for a stale select
+    /// entry); `default` is the operation of the queue it is in. Under the lock.
+    pub(crate) fn describe(&self, default: BlockedOp) -> Option<Waiting> {
+        match self {
+            Entry::Node(n) => Some(n.describe(default)),
+            Entry::Select { packet, .. } => self.is_live().then(|| packet.waiter().describe()),
+        }
+    }
+
     /// Whether the entry's waiter is still undecided (a queued node always is).
     pub(crate) fn is_live(&self) -> bool {
         match self {
@@ -388,7 +428,7 @@ mod tests {
 
     #[test]
     fn state_moves_once() {
-        let w = Waiter::for_thread();
+        let w = Waiter::for_thread(std::panic::Location::caller());
         assert!(w.try_select(3, false));
         assert!(!w.try_select(1, true));
         assert_eq!(
@@ -398,7 +438,7 @@ mod tests {
                 closed: false
             })
         );
-        let w = Waiter::for_thread();
+        let w = Waiter::for_thread(std::panic::Location::caller());
         assert_eq!(w.try_abort(), Ok(()));
         assert!(!w.try_select(0, false));
         assert_eq!(w.outcome(), Outcome::Aborted);
@@ -418,7 +458,7 @@ mod tests {
 
     #[test]
     fn wait_times_out_and_aborts() {
-        let w = Waiter::for_thread();
+        let w = Waiter::for_thread(std::panic::Location::caller());
         let o = w.wait(
             Some(Instant::now() + std::time::Duration::from_millis(5)),
             blocking::Op::Recv,

@@ -365,6 +365,10 @@ impl Context {
     /// ```
     #[track_caller]
     pub fn wait(&self) {
+        let _scope = crate::debug::registry::scope(
+            crate::debug::BlockedOp::ContextWait,
+            std::panic::Location::caller(),
+        );
         if !self.is_done() {
             crate::sync::blocking::check(crate::sync::blocking::Op::ContextWait);
         }
@@ -389,6 +393,10 @@ impl Context {
         if !timeout.is_zero() {
             crate::sync::blocking::check(crate::sync::blocking::Op::ContextWait);
         }
+        let _scope = crate::debug::registry::scope(
+            crate::debug::BlockedOp::ContextWait,
+            std::panic::Location::caller(),
+        );
         let _ = self.done().recv_timeout(timeout);
         self.is_done()
     }

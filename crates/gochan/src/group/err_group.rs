@@ -154,6 +154,10 @@ impl<E: Send + 'static> ErrGroup<E> {
     /// ```
     #[track_caller]
     pub fn wait(&self) -> Result<(), E> {
+        let _scope = crate::debug::registry::scope(
+            crate::debug::BlockedOp::ErrGroupWait,
+            std::panic::Location::caller(),
+        );
         if self.core.members().count() > 0 {
             crate::sync::blocking::check(crate::sync::blocking::Op::GroupWait);
         }

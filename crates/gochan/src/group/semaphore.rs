@@ -160,6 +160,10 @@ impl Semaphore {
             std::panic::resume_unwind(p);
         }
         let done = ctx.done();
+        let _scope = crate::debug::registry::scope(
+            crate::debug::BlockedOp::SemaphoreAcquire,
+            std::panic::Location::caller(),
+        );
         crate::select_biased! {
             recv(ready) -> _ => self.granted(ctx, n),
             recv(done) -> _ => {

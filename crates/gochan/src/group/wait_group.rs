@@ -182,6 +182,10 @@ impl WaitGroup {
     /// ```
     #[track_caller]
     pub fn wait(&self) {
+        let _scope = crate::debug::registry::scope(
+            crate::debug::BlockedOp::WaitGroupWait,
+            std::panic::Location::caller(),
+        );
         if let Some(rx) = self.zero_signal() {
             if rx.try_recv().is_err() && !rx.is_closed() {
                 crate::sync::blocking::check(crate::sync::blocking::Op::WaitGroupWait);

@@ -219,6 +219,8 @@ impl<T> Arm for RecvArm<'_, T> {
                 arm: index,
             },
         );
+        drop(inner);
+        self.chan.watch();
         self.packet = Some(p);
         true
     }
@@ -382,6 +384,8 @@ impl<T> Arm for SendArm<'_, T> {
                 arm: index,
             },
         );
+        drop(inner);
+        self.chan.watch();
         self.packet = Some(p);
         true
     }

@@ -269,7 +269,7 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
             return try_pass(arms, &order, true, None);
         }
         let token = Token {
-            waiter: Arc::new(Waiter::for_thread()),
+            waiter: Arc::new(Waiter::for_thread(std::panic::Location::caller())),
         };
         let outcome = if register_all(arms, &order, &token) {
             token
@@ -307,6 +307,8 @@ pub struct SelectFuture<'s, 'a> {
     timer: Option<TimerId>,
     /// Whether any arm is a future (`pat = future => body`), polled on every wake.
     has_futures: bool,
+    /// Where the select was called (for `debug::blocked`).
+    location: &'static std::panic::Location<'static>,
 }
 
 impl std::fmt::Debug for SelectFuture<'_, '_> {
@@ -323,6 +325,7 @@ impl std::fmt::Debug for SelectFuture<'_, '_> {
 /// [`Mode::NonBlock`] makes one atomic pass, [`Mode::Until`] waits until the deadline (an
 /// expired one is a non-blocking pass).
 #[doc(hidden)]
+#[track_caller]
 pub fn run_async<'s, 'a>(
     arms: &'s mut [&'a mut (dyn Arm + Send)],
     biased: bool,
@@ -336,6 +339,7 @@ pub fn run_async<'s, 'a>(
         token: None,
         timer: None,
         has_futures,
+        location: std::panic::Location::caller(),
     }
 }
 
@@ -397,7 +401,7 @@ impl SelectFuture<'_, '_> {
                 return Poll::Ready(try_pass(self.arms, &order, true, fcx));
             }
             let token = Token {
-                waiter: Arc::new(Waiter::for_task(cx.waker())),
+                waiter: Arc::new(Waiter::for_task(cx.waker(), self.location)),
             };
             if register_all(self.arms, &order, &token) {
                 let outcome = token.waiter.outcome();

@@ -63,6 +63,18 @@ impl Parker {
         }
     }
 
+    /// The thread this parker wakes, for [`crate::debug`] (under loom: the caller).
+    pub(crate) fn party(&self) -> crate::debug::Party {
+        #[cfg(not(loom))]
+        let t = &self.thread;
+        #[cfg(loom)]
+        let t = &std::thread::current();
+        crate::debug::Party::Thread {
+            id: t.id(),
+            name: t.name().map(String::from),
+        }
+    }
+
     /// Makes the token available and wakes the thread if it is parked.
     pub(crate) fn unpark(&self) {
         #[cfg(not(loom))]

@@ -1,0 +1,279 @@
+//! Finding blocked parties: who is waiting in which gochan operation, where, and since
+//! when (Go's goroutine dump), and a test helper that fails when parties leak (after
+//! uber-go/goleak).
+//!
+//! [`blocked`] lists every thread or task waiting in a channel operation, a select, or a
+//! call built on them (`WaitGroup::wait`, `ErrGroup::wait`, `Semaphore::acquire`,
+//! `Context::wait`), with the caller's source line. [`dump`] formats the whole list the
+//! way Go prints goroutines; [`assert_no_blocked`] and [`LeakGuard`] fail a test that
+//! leaves parties blocked.
+//!
+//! Cost: nothing on the operations that do not wait. A channel joins the registry the first
+//! time a party waits in it (one relaxed load per wait after that), and a dump walks the
+//! channels' own wait queues under their locks.
+//!
+//! ```
+//! use std::time::Duration;
+//! let (tx, rx) = gochan::bounded::<i32>(0);
+//! let stuck = std::thread::spawn(move || rx.recv()); // nobody ever sends
+//! while gochan::debug::blocked().is_empty() {
+//!     std::thread::sleep(Duration::from_millis(1));
+//! }
+//! let report = gochan::debug::dump().to_string();
+//! assert!(report.contains("[chan receive"), "{report}");
+//! drop(tx); // closes the channel: the receive returns
+//! assert!(stuck.join().unwrap().is_err());
+//! ```
+
+pub(crate) mod registry;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::panic::Location;
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+/// The operation a blocked party is waiting in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BlockedOp {
+    /// A channel send (`send`, `send_async`, a `Sink`).
+    Send,
+    /// A channel receive (`recv`, `recv_async`, a stream, an iterator).
+    Recv,
+    /// A select (`select!`, `select_async!`, `Select`).
+    Select,
+    /// `WaitGroup::wait`.
+    WaitGroupWait,
+    /// `ErrGroup::wait`.
+    ErrGroupWait,
+    /// `Semaphore::acquire`.
+    SemaphoreAcquire,
+    /// `Context::wait` / `wait_timeout`.
+    ContextWait,
+}
+
+impl BlockedOp {
+    /// Go's name for the wait, as its goroutine dump prints it.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            BlockedOp::Send => "chan send",
+            BlockedOp::Recv => "chan receive",
+            BlockedOp::Select => "select",
+            BlockedOp::WaitGroupWait => "sync.WaitGroup.Wait",
+            BlockedOp::ErrGroupWait => "errgroup.Group.Wait",
+            BlockedOp::SemaphoreAcquire => "semaphore.Weighted.Acquire",
+            BlockedOp::ContextWait => "context wait",
+        }
+    }
+}
+
+/// Who is blocked.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Party {
+    /// An OS thread parked in a blocking call.
+    Thread {
+        /// The thread's id.
+        id: ThreadId,
+        /// The thread's name, if it has one.
+        name: Option<String>,
+    },
+    /// An async task suspended in an `.await` (its future is pending).
+    Task,
+}
+
+/// A channel a party waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChannelInfo {
+    /// The channel's identity (its address; the same for every handle of one channel).
+    pub id: usize,
+    /// `None` for an unbounded channel.
+    pub capacity: Option<usize>,
+    /// Values buffered when the dump was taken.
+    pub len: usize,
+}
+
+/// One party waiting in a gochan operation; see [`blocked`].
+#[derive(Clone, Debug)]
+pub struct Blocked {
+    /// The thread or task.
+    pub party: Party,
+    /// What it waits in.
+    pub op: BlockedOp,
+    /// The channels it waits on (several for a select).
+    pub channels: Vec<ChannelInfo>,
+    /// Where the operation was called (`#[track_caller]`).
+    pub location: &'static Location<'static>,
+    /// Since when it waits: for a thread, when it parked; for a task, when a dump first
+    /// saw it waiting (Go's runtime sets a goroutine's wait time the same lazy way).
+    pub since: Instant,
+    key: usize,
+}
+
+impl fmt::Display for Blocked {
+    /// Go's goroutine header and frame: `thread "name" [chan receive, 1.5s]:` then the
+    /// call site and the channels.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.party {
+            Party::Thread { name: Some(n), .. } => write!(f, "thread {n:?}")?,
+            Party::Thread { id, name: None } => write!(f, "thread {id:?}")?,
+            Party::Task => write!(f, "task")?,
+        }
+        writeln!(f, " [{}, {:.1?}]:", self.op.go_name(), self.since.elapsed())?;
+        writeln!(f, "    {}", self.location)?;
+        for c in &self.channels {
+            match c.capacity {
+                Some(cap) => writeln!(f, "    channel {:#x} (cap {cap}, len {})", c.id, c.len)?,
+                None => writeln!(f, "    channel {:#x} (unbounded, len {})", c.id, c.len)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every party waiting in a gochan operation right now, oldest first.
+///
+/// A party that is about to be woken may still be listed; one that waits without a
+/// channel queue (a spinning thread before it queues) is not.
+///
+/// ```
+/// assert!(gochan::debug::blocked().iter().all(|b| b.since <= std::time::Instant::now()));
+/// ```
+pub fn blocked() -> Vec<Blocked> {
+    let mut by_key: Vec<Blocked> = Vec::new();
+    for (w, c) in registry::walk() {
+        let info = ChannelInfo {
+            id: c.addr,
+            capacity: c.capacity,
+            len: c.len,
+        };
+        match by_key.iter_mut().find(|b| b.key == w.key) {
+            Some(b) => b.channels.push(info),
+            None => by_key.push(Blocked {
+                party: w.party,
+                op: w.op,
+                channels: vec![info],
+                location: w.location,
+                since: w.since,
+                key: w.key,
+            }),
+        }
+    }
+    by_key.sort_by_key(|b| b.since);
+    by_key
+}
+
+/// The table of [`blocked`] parties, displayed like Go's goroutine dump.
+#[derive(Clone, Debug)]
+pub struct Dump(pub Vec<Blocked>);
+
+impl fmt::Display for Dump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return writeln!(f, "no party is blocked in a gochan operation");
+        }
+        writeln!(f, "{} parties blocked in gochan operations:", self.0.len())?;
+        for b in &self.0 {
+            writeln!(f)?;
+            write!(f, "{b}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A snapshot of [`blocked`] for display.
+///
+/// ```
+/// println!("{}", gochan::debug::dump());
+/// ```
+pub fn dump() -> Dump {
+    Dump(blocked())
+}
+
+/// Waits `grace`, then panics listing them if parties that were not blocked when this
+/// call started are blocked (goleak's check, on blocked parties). Parties blocked before
+/// the call are ignored. The whole grace period is waited: a thread still running at the
+/// start may block at any moment in it.
+///
+/// ```
+/// let (tx, rx) = gochan::bounded::<i32>(1);
+/// std::thread::spawn(move || tx.send(1)).join().unwrap();
+/// assert_eq!(rx.recv(), Ok(1));
+/// gochan::debug::assert_no_blocked(std::time::Duration::from_millis(50)); // nothing stuck
+/// ```
+#[track_caller]
+pub fn assert_no_blocked(grace: Duration) {
+    LeakGuard::new().check(grace);
+}
+
+/// Remembers the parties blocked at its creation; [`LeakGuard::check`] (or its drop, with
+/// a 100 ms grace) panics if others are still blocked (goleak's `VerifyNone` with
+/// `IgnoreCurrent`). Put one at the top of a test.
+///
+/// ```
+/// let guard = gochan::debug::LeakGuard::new();
+/// let (tx, rx) = gochan::bounded::<i32>(0);
+/// let t = std::thread::spawn(move || rx.recv());
+/// tx.send(7).unwrap();
+/// assert_eq!(t.join().unwrap(), Ok(7));
+/// guard.check(std::time::Duration::from_millis(50));
+/// ```
+#[derive(Debug)]
+#[must_use = "a LeakGuard checks when it is dropped or checked"]
+pub struct LeakGuard {
+    before: HashSet<(usize, Instant)>,
+    checked: bool,
+}
+
+impl LeakGuard {
+    /// Snapshots the parties blocked now; they are ignored by the check.
+    pub fn new() -> LeakGuard {
+        LeakGuard {
+            before: blocked().iter().map(|b| (b.key, b.since)).collect(),
+            checked: false,
+        }
+    }
+
+    /// The parties blocked now that were not blocked at the guard's creation.
+    pub fn leaked(&self) -> Vec<Blocked> {
+        blocked()
+            .into_iter()
+            .filter(|b| !self.before.contains(&(b.key, b.since)))
+            .collect()
+    }
+
+    /// Waits `grace` (parties may still be running towards a block), then panics listing
+    /// the parties blocked that were not blocked at the guard's creation.
+    #[track_caller]
+    pub fn check(mut self, grace: Duration) {
+        self.checked = true;
+        self.verify(grace);
+    }
+
+    #[track_caller]
+    fn verify(&self, grace: Duration) {
+        std::thread::sleep(grace);
+        let leaked = self.leaked();
+        if !leaked.is_empty() {
+            panic!(
+                "gochan: parties still blocked after {grace:?}:\n\n{}",
+                Dump(leaked)
+            );
+        }
+    }
+}
+
+impl Default for LeakGuard {
+    fn default() -> Self {
+        LeakGuard::new()
+    }
+}
+
+impl Drop for LeakGuard {
+    fn drop(&mut self) {
+        if !self.checked && !std::thread::panicking() {
+            self.verify(Duration::from_millis(100));
+        }
+    }
+}
