@@ -238,7 +238,7 @@ fn dump_text() {
     wait_for(line);
     let text = debug::dump().to_string();
     assert!(
-        text.contains("parties blocked in gochan operations:"),
+        text.contains("1 party blocked in gochan operations:"),
         "{text}"
     );
     assert!(text.contains("(unbounded, len 0)"), "{text}");

@@ -30,6 +30,8 @@ mod pipeline;
 mod request_id;
 #[path = "../examples/search.rs"]
 mod search;
+#[path = "../examples/stuck.rs"]
+mod stuck;
 #[path = "../examples/timeout_handler.rs"]
 mod timeout_handler;
 #[path = "../examples/timeout_test.rs"]
@@ -140,6 +142,19 @@ fn request_id_travels_in_the_context() {
 fn generator_prints_1_to_5_and_stops() {
     // run() asserts that the generator thread returned.
     assert_eq!(generator::run(), lines(&["1", "2", "3", "4", "5"]));
+}
+
+#[test]
+fn stuck_worker_is_in_the_dump() {
+    let dump = stuck::run();
+    // Other tests of this binary may be blocked at the same moment: look for ours.
+    assert!(dump.contains(" blocked in gochan operations:"), "{dump}");
+    assert!(
+        dump.contains("thread \"service-worker\" [chan receive, "),
+        "{dump}"
+    );
+    assert!(dump.contains("stuck.rs:32:"), "{dump}");
+    assert!(dump.contains("(cap 0, len 0)"), "{dump}");
 }
 
 #[test]

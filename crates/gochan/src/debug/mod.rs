@@ -173,7 +173,10 @@ impl fmt::Display for Dump {
         if self.0.is_empty() {
             return writeln!(f, "no party is blocked in a gochan operation");
         }
-        writeln!(f, "{} parties blocked in gochan operations:", self.0.len())?;
+        match self.0.len() {
+            1 => writeln!(f, "1 party blocked in gochan operations:")?,
+            n => writeln!(f, "{n} parties blocked in gochan operations:")?,
+        }
         for b in &self.0 {
             writeln!(f)?;
             write!(f, "{b}")?;
