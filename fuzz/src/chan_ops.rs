@@ -7,7 +7,11 @@
 //! (included there by path), so it only uses `gochan` and `std`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
+
+// parking_lot, not std's Mutex: std is not instrumented under ThreadSanitizer
+// (scripts/sanitizers.sh), so a contended std Mutex shows as a race in the ledger.
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use gochan::{
@@ -46,8 +50,8 @@ struct Book {
 struct Ledger(Mutex<Book>);
 
 impl Ledger {
-    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    fn book(&self) -> parking_lot::MutexGuard<'_, Book> {
+        self.0.lock()
     }
 
     fn fail(&self, msg: String) {
