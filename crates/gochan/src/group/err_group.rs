@@ -132,7 +132,7 @@ impl<E: Send + 'static> ErrGroup<E> {
         let core = self.core.clone();
         // If the spawn itself fails, the closure (and the member in it) is dropped: the
         // member is done and its slot given back, so `wait` does not hang.
-        std::thread::spawn(move || {
+        crate::sync::spawn(move || {
             let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             core.record(ended);
             drop(member);

@@ -9,13 +9,11 @@
 //! way of ending can leave `wait` hanging.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-
-use parking_lot::Mutex;
 
 use super::{Semaphore, WaitGroup};
 use crate::context::{self, CancelCauseFunc, CauseError, Context};
+use crate::sync::{AtomicUsize, Mutex, Ordering};
 
 /// The cause an error group gives its context: the first error, as text (the error
 /// itself is returned by `wait`).

@@ -5,10 +5,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 
-use parking_lot::Mutex;
-
 use crate::chan::{self, Receiver, Sender};
 use crate::context::{self, Context};
+use crate::sync::Mutex;
 
 /// A weighted semaphore: `acquire(ctx, n)` takes `n` units of the capacity, waiting in
 /// FIFO order (a large request at the head is not starved by smaller ones behind it), or

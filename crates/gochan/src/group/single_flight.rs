@@ -9,10 +9,9 @@ use std::hash::Hash;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use super::first_error::catch_unwind_future;
 use crate::chan::{self, core::Chan, Receiver, Sender};
+use crate::sync::Mutex;
 
 /// Runs one call per key at a time: callers that ask for a key while a call for it is in
 /// flight wait for that call and all get its result (`V: Clone`), told that it was
@@ -349,7 +348,7 @@ where
         drop(map);
         // If the spawn fails, the closure drops the leader, which abandons the call.
         let leader = self.leader(key, call);
-        std::thread::spawn(move || match catch_unwind(AssertUnwindSafe(f)) {
+        crate::sync::spawn(move || match catch_unwind(AssertUnwindSafe(f)) {
             Ok(v) => {
                 leader.finish(Ending::Value(&v));
             }

@@ -3,9 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::chan::{self, core::Chan, Receiver};
+use crate::sync::Mutex;
 
 /// A counter that `wait` blocks on until it returns to zero. Cheap to clone: clones share
 /// one counter (pass a clone to each worker, as Go passes `&wg`).
@@ -135,7 +134,7 @@ impl WaitGroup {
         self.add(1i64);
         // Made before the spawn: if the spawn fails, dropping the closure calls done().
         let member = DoneOnDrop(self.clone());
-        std::thread::spawn(move || {
+        crate::sync::spawn(move || {
             let _member = member;
             f();
         });

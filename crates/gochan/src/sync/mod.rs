@@ -3,9 +3,9 @@
 //! channel, select and context state machines.
 //!
 //! `Arc` stays `std`'s in both builds (loom's has no `Weak`); its reference counting is
-//! std's to get right. Only the channel engine, waiters and the context tree use this
-//! module; the timer service and the groups keep plain `parking_lot` (the models do not
-//! involve timers).
+//! std's to get right. The channel engine, waiters, the context tree, the timers (with
+//! their service) and the groups all use this module. Under loom there is no timer
+//! thread: the models drive the service's fire step themselves (`time::loom_service`).
 
 pub(crate) mod blocking;
 mod cell;
@@ -155,6 +155,22 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// Locks if the lock is free now (`None` if it is held).
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        #[cfg(not(loom))]
+        {
+            self.inner.try_lock()
+        }
+        #[cfg(loom)]
+        {
+            match self.inner.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
+        }
+    }
+
     pub(crate) fn get_mut(&mut self) -> &mut T {
         #[cfg(not(loom))]
         {
@@ -207,3 +223,11 @@ pub(crate) fn spin_wait(mut ready: impl FnMut() -> bool) -> bool {
     }
     ready()
 }
+
+/// Starts a thread: `std`'s, or under loom a model thread (an OS thread would touch the
+/// model's objects outside the model).
+#[cfg(not(loom))]
+pub(crate) use std::thread::spawn;
+
+#[cfg(loom)]
+pub(crate) use loom::thread::spawn;

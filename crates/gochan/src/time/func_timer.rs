@@ -5,9 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
-
 use super::service::{self, TimerId};
+use crate::sync::Mutex;
 
 /// Runs `f` on its own thread once `d` has elapsed, unless stopped first. The returned
 /// [`FuncTimer`] can stop or re-arm it (`reset` runs `f` again later). Go's
@@ -58,6 +57,24 @@ struct FState {
     armed: bool,
 }
 
+/// Runs `f` off the timer thread, as Go runs f in its own goroutine; if no thread can be
+/// started, runs it here rather than lose it. Under loom it runs here (the models check
+/// that stop and the firing agree, as `context::after_func`'s do).
+fn run_off_timer_thread(f: Arc<dyn Fn() + Send + Sync>) {
+    #[cfg(not(loom))]
+    {
+        let g = f.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gochan-after-func".into())
+            .spawn(move || g());
+        if spawned.is_err() {
+            f();
+        }
+    }
+    #[cfg(loom)]
+    f();
+}
+
 impl FuncTimer {
     fn arm(&self, st: &mut FState, d: Duration) {
         let Some(at) = Instant::now().checked_add(d) else {
@@ -75,15 +92,7 @@ impl FuncTimer {
                     st.id = None;
                     let f = core.f.clone();
                     drop(st);
-                    // Off the timer thread, as Go runs f in its own goroutine; if no
-                    // thread can be started, run it here rather than lose it.
-                    let g = f.clone();
-                    let spawned = std::thread::Builder::new()
-                        .name("gochan-after-func".into())
-                        .spawn(move || g());
-                    if spawned.is_err() {
-                        f();
-                    }
+                    run_off_timer_thread(f);
                 }
                 None
             }),

@@ -77,3 +77,36 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 pub fn pending_timers() -> usize {
     service::pending()
 }
+
+/// Drives the timer service from loom models: under loom there is no service thread, so a
+/// model fires due timers itself, from whichever model thread races the timer's owner.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_service {
+    use std::time::Instant;
+
+    use super::service::{self, TimerId};
+
+    /// Runs one round of the service as its thread would when woken at `now`: every
+    /// timer due by `now` fires (unless cancelled meanwhile) on the calling thread.
+    pub fn fire_due(now: Instant) {
+        service::fire_due_now(now);
+    }
+
+    /// A raw service entry (what `Timer`, `after_func` and context deadlines are made of).
+    #[derive(Debug)]
+    pub struct Entry(TimerId);
+
+    /// Schedules `f` at `at`; `f` returns its next deadline to fire again.
+    pub fn schedule(
+        at: Instant,
+        f: impl FnMut(Instant) -> Option<Instant> + Send + 'static,
+    ) -> Entry {
+        Entry(service::schedule(at, Box::new(f)))
+    }
+
+    /// Cancels `e`: whether that prevented a run (any further run, for a periodic one).
+    pub fn cancel(e: &Entry) -> bool {
+        service::cancel(e.0)
+    }
+}

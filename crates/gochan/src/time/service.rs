@@ -26,11 +26,14 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(not(loom))]
+use std::sync::OnceLock;
+#[cfg(not(loom))]
 use std::thread::{self, Thread};
 use std::time::Instant;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 /// A timer callback: gets the firing time, returns `Some(next)` to fire again.
 pub(crate) type Callback = Box<dyn FnMut(Instant) -> Option<Instant> + Send>;
@@ -107,11 +110,16 @@ impl State {
 
 struct Service {
     state: Mutex<State>,
+    /// The service thread, woken when a timer becomes the earliest. Under loom there is
+    /// none: a model fires due timers itself ([`fire_due`], from any model thread).
+    #[cfg(not(loom))]
     thread: Thread,
 }
 
+#[cfg(not(loom))]
 static SERVICE: OnceLock<Service> = OnceLock::new();
 
+#[cfg(not(loom))]
 fn service() -> &'static Service {
     SERVICE.get_or_init(|| {
         let handle = thread::Builder::new()
@@ -123,6 +131,31 @@ fn service() -> &'static Service {
             thread: handle.thread().clone(),
         }
     })
+}
+
+/// The service if it was ever started.
+#[cfg(not(loom))]
+fn started() -> Option<&'static Service> {
+    SERVICE.get()
+}
+
+// Under loom each execution gets a fresh service (dropped at the execution's end), since
+// its mutex is a model object.
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref SERVICE: Service = Service {
+        state: Mutex::new(State::new()),
+    };
+}
+
+#[cfg(loom)]
+fn service() -> &'static Service {
+    &SERVICE
+}
+
+#[cfg(loom)]
+fn started() -> Option<&'static Service> {
+    Some(service())
 }
 
 /// Schedules `f` to run at `at` (at once if `at` is past). Returns its id for
@@ -141,16 +174,19 @@ fn insert(at: Instant, action: Action) -> TimerId {
     let mut st = svc.state.lock();
     let (id, earliest) = st.insert(at, action);
     drop(st);
+    #[cfg(not(loom))]
     if earliest {
         svc.thread.unpark();
     }
+    #[cfg(loom)]
+    let _ = earliest;
     id
 }
 
 /// Cancels a timer. Returns `true` if it was pending and will not run (again). A
 /// periodic timer cancelled while its callback runs is not rescheduled (returns `false`).
 pub(crate) fn cancel(id: TimerId) -> bool {
-    let Some(svc) = SERVICE.get() else {
+    let Some(svc) = started() else {
         return false;
     };
     let mut st = svc.state.lock();
@@ -231,7 +267,7 @@ impl State {
 
 /// Number of pending timers (for tests and benchmarks).
 pub(crate) fn pending() -> usize {
-    SERVICE.get().map_or(0, |s| s.state.lock().live)
+    started().map_or(0, |s| s.state.lock().live)
 }
 
 /// Rebuilds the heap when tombstones outnumber live timers, and gives memory back once a
@@ -279,77 +315,12 @@ fn drop_quietly<T>(x: T) {
 }
 
 /// The service thread: fire what is due, sleep until the next deadline.
+#[cfg(not(loom))]
 fn run() {
     let svc = service();
     let mut due: Vec<(u32, u64, Action)> = Vec::new();
     loop {
-        let now = Instant::now();
-        let mut st = svc.state.lock();
-        while let Some(&Reverse((at, i, seq))) = st.heap.peek() {
-            if at > now {
-                break;
-            }
-            st.heap.pop();
-            let live = st.slots.get(i as usize).is_some_and(|slot| {
-                slot.seq == seq && matches!(slot.state, SlotState::Pending { at: a, .. } if a == at)
-            });
-            if live {
-                let slot = &mut st.slots[i as usize];
-                let SlotState::Pending { action, .. } =
-                    std::mem::replace(&mut slot.state, SlotState::Due)
-                else {
-                    unreachable!()
-                };
-                st.live -= 1;
-                due.push((i, seq, action));
-            } else {
-                st.stale = st.stale.saturating_sub(1);
-            }
-        }
-        sweep(&mut st);
-        drop(st);
-        for (i, seq, mut action) in due.drain(..) {
-            let id = TimerId { slot: i, seq };
-            let still_due = {
-                let mut st = svc.state.lock();
-                match st.slot_mut(id) {
-                    Some(s) if matches!(s.state, SlotState::Due) => {
-                        s.state = SlotState::Running { cancelled: false };
-                        true
-                    }
-                    _ => false, // cancelled after it was taken out to fire
-                }
-            };
-            if !still_due {
-                drop_quietly(action);
-                continue;
-            }
-            // A panicking action is dropped, the service lives on.
-            let next = match catch_unwind(AssertUnwindSafe(|| action.run(now))) {
-                Ok(next) => next,
-                Err(payload) => {
-                    drop_quietly(payload);
-                    None
-                }
-            };
-            let mut st = svc.state.lock();
-            let cancelled = matches!(
-                st.slot_mut(id).map(|s| &s.state),
-                Some(SlotState::Running { cancelled: true })
-            );
-            match next {
-                Some(at) if !cancelled => {
-                    st.slots[i as usize].state = SlotState::Pending { at, action };
-                    st.live += 1;
-                    st.heap.push(Reverse((at, i, seq)));
-                }
-                _ => {
-                    st.release(i);
-                    drop(st);
-                    drop_quietly(action);
-                }
-            }
-        }
+        fire_due(svc, Instant::now(), &mut due);
         if due.capacity() > 1024 {
             due.shrink_to(64); // after a burst of timers firing at once
         }
@@ -366,7 +337,86 @@ fn run() {
     }
 }
 
-#[cfg(test)]
+/// One round of the service: takes every timer due at `now` out of the heap, then runs
+/// their actions one by one (each unless cancelled meanwhile), rescheduling periodic ones.
+/// `due` is scratch space, empty on entry and on return.
+fn fire_due(svc: &Service, now: Instant, due: &mut Vec<(u32, u64, Action)>) {
+    let mut st = svc.state.lock();
+    while let Some(&Reverse((at, i, seq))) = st.heap.peek() {
+        if at > now {
+            break;
+        }
+        st.heap.pop();
+        let live = st.slots.get(i as usize).is_some_and(|slot| {
+            slot.seq == seq && matches!(slot.state, SlotState::Pending { at: a, .. } if a == at)
+        });
+        if live {
+            let slot = &mut st.slots[i as usize];
+            let SlotState::Pending { action, .. } =
+                std::mem::replace(&mut slot.state, SlotState::Due)
+            else {
+                unreachable!()
+            };
+            st.live -= 1;
+            due.push((i, seq, action));
+        } else {
+            st.stale = st.stale.saturating_sub(1);
+        }
+    }
+    sweep(&mut st);
+    drop(st);
+    for (i, seq, mut action) in due.drain(..) {
+        let id = TimerId { slot: i, seq };
+        let still_due = {
+            let mut st = svc.state.lock();
+            match st.slot_mut(id) {
+                Some(s) if matches!(s.state, SlotState::Due) => {
+                    s.state = SlotState::Running { cancelled: false };
+                    true
+                }
+                _ => false, // cancelled after it was taken out to fire
+            }
+        };
+        if !still_due {
+            drop_quietly(action);
+            continue;
+        }
+        // A panicking action is dropped, the service lives on.
+        let next = match catch_unwind(AssertUnwindSafe(|| action.run(now))) {
+            Ok(next) => next,
+            Err(payload) => {
+                drop_quietly(payload);
+                None
+            }
+        };
+        let mut st = svc.state.lock();
+        let cancelled = matches!(
+            st.slot_mut(id).map(|s| &s.state),
+            Some(SlotState::Running { cancelled: true })
+        );
+        match next {
+            Some(at) if !cancelled => {
+                st.slots[i as usize].state = SlotState::Pending { at, action };
+                st.live += 1;
+                st.heap.push(Reverse((at, i, seq)));
+            }
+            _ => {
+                st.release(i);
+                drop(st);
+                drop_quietly(action);
+            }
+        }
+    }
+}
+
+/// Under loom: runs one round of the service (as its thread would when woken at `now`)
+/// on the calling model thread.
+#[cfg(loom)]
+pub(crate) fn fire_due_now(now: Instant) {
+    fire_due(service(), now, &mut Vec::new());
+}
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};

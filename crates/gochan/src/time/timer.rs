@@ -16,12 +16,11 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
-
 use super::service::{self, TimerId};
 use crate::chan::core::{Chan, TimerHook};
 use crate::chan::waiter::Wake;
 use crate::chan::Receiver;
+use crate::sync::Mutex;
 
 struct TimerCore {
     chan: Arc<Chan<Instant>>,
