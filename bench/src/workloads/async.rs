@@ -40,9 +40,15 @@ pub fn pipes<F: AsyncFlavor, M: Msg>(
     receivers: usize,
 ) -> Outcome {
     let (tx, rx) = F::chan::<M>(cap);
+    // As in the sync workload: the last party of each side takes the original end.
+    let mut tx = Some(tx);
     let producers: Vec<Task> = (0..senders)
         .map(|k| {
-            let tx = F::clone_tx(&tx);
+            let tx = if k + 1 == senders {
+                tx.take().unwrap()
+            } else {
+                F::clone_tx(tx.as_ref().unwrap())
+            };
             Box::pin(async move {
                 for i in share(n, senders, k) {
                     F::send(&tx, M::make(i)).await;
@@ -50,7 +56,6 @@ pub fn pipes<F: AsyncFlavor, M: Msg>(
             }) as Task
         })
         .collect();
-    drop(tx);
     let mut rx = Some(rx);
     let consumers: Vec<CheckTask> = (0..receivers)
         .map(|k| {

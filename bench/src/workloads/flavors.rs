@@ -16,6 +16,7 @@ pub trait SyncFlavor: 'static {
     type Tx<M: Msg>: Send + 'static;
     type Rx<M: Msg>: Send + 'static;
     fn chan<M: Msg>(cap: Option<usize>) -> (Self::Tx<M>, Self::Rx<M>);
+    /// Only called when a cell has more than one sender.
     fn clone_tx<M: Msg>(tx: &Self::Tx<M>) -> Self::Tx<M>;
     /// Only called when `MPMC`.
     fn clone_rx<M: Msg>(rx: &Self::Rx<M>) -> Self::Rx<M>;
@@ -24,15 +25,19 @@ pub trait SyncFlavor: 'static {
     fn recv<M: Msg>(rx: &Self::Rx<M>) -> Option<M>;
 }
 
-/// A channel crate used from async tasks.
+/// A channel crate used from async tasks. Each task owns its end, so an end need not be
+/// `Sync` (crossfire's single-producer and single-consumer ends are not); the futures of
+/// `send` and `recv` must be `Send`.
 pub trait AsyncFlavor: 'static {
     const NAME: &'static str;
     const MPMC: bool = true;
     const CAP0: bool = true;
-    type Tx<M: Msg>: Send + Sync + 'static;
+    type Tx<M: Msg>: Send + 'static;
     type Rx<M: Msg>: Send + 'static;
     fn chan<M: Msg>(cap: Option<usize>) -> (Self::Tx<M>, Self::Rx<M>);
+    /// Only called when a cell has more than one sender.
     fn clone_tx<M: Msg>(tx: &Self::Tx<M>) -> Self::Tx<M>;
+    /// Only called when `MPMC`.
     fn clone_rx<M: Msg>(rx: &Self::Rx<M>) -> Self::Rx<M>;
     fn send<M: Msg>(tx: &Self::Tx<M>, m: M) -> impl Future<Output = ()> + Send + '_;
     fn recv<M: Msg>(rx: &mut Self::Rx<M>) -> impl Future<Output = Option<M>> + Send + '_;

@@ -39,8 +39,16 @@ impl Shape {
         }
     }
 
+    /// Senders and receivers (`seq`: one thread on both ends).
+    pub fn parties(self) -> (usize, usize) {
+        match self {
+            Shape::Seq => (1, 1),
+            Shape::Pipes { senders, receivers } => (senders, receivers),
+        }
+    }
+
     pub fn multi_consumer(self) -> bool {
-        matches!(self, Shape::Pipes { receivers, .. } if receivers > 1)
+        self.parties().1 > 1
     }
 
     /// Which capacities the shape runs at: `seq` needs room for a whole batch.
@@ -74,9 +82,16 @@ pub fn pipes<F: SyncFlavor, M: Msg>(
     receivers: usize,
 ) -> Outcome {
     let (tx, rx) = F::chan::<M>(cap);
+    // The last party of each side takes the original end (a single end cannot be cloned);
+    // the channel closes when the last producer is done.
+    let mut tx = Some(tx);
     let producers: Vec<Job> = (0..senders)
         .map(|k| {
-            let tx = F::clone_tx(&tx);
+            let tx = if k + 1 == senders {
+                tx.take().unwrap()
+            } else {
+                F::clone_tx(tx.as_ref().unwrap())
+            };
             Box::new(move || {
                 for i in share(n, senders, k) {
                     F::send(&tx, M::make(i));
@@ -84,7 +99,6 @@ pub fn pipes<F: SyncFlavor, M: Msg>(
             }) as Job
         })
         .collect();
-    drop(tx); // the channel closes when the last producer is done
     let mut rx = Some(rx);
     let consumers: Vec<CheckJob> = (0..receivers)
         .map(|k| {
