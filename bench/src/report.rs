@@ -13,6 +13,7 @@ pub const CONTENDERS: &[&str] = &[
     "crossbeam",
     "flume",
     "kanal",
+    "crossfire",
     "std",
     "tokio",
     "tokio-util",
@@ -327,6 +328,8 @@ pub fn markdown(report: &Report) -> String {
          receiver selects over 4 channels, one sender each; `select_both` 2 parties each \
          select between sending on one channel and receiving on the other. `cap` unb = \
          unbounded; `msg` is the message size (8B = usize, 32B = [u64; 4], 0B = ()). \
+         crossfire runs in the module of the row's shape (`spsc` for seq and spsc, `mpsc`, \
+         `mpmc`) and has no cap 0 (its `bounded(0)` is cap 1). \
          `gochan / best peer` is gochan's median over the best Rust peer's in the same row \
          (above 1 = gochan slower); `gochan / go` is the same against Go.\n\n",
     );

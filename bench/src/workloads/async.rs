@@ -1,10 +1,10 @@
 //! Plain channel workloads as tasks on a 2-worker tokio runtime: seq, spsc, mpsc (4:1)
 //! and mpmc (4:4), for gochan (`send_async`/`recv_async`), tokio::sync::mpsc,
-//! async-channel, flume and kanal.
+//! async-channel, flume, kanal and crossfire.
 
 use std::time::Instant;
 
-use super::flavors::{AsyncChannel, AsyncFlavor, FlumeAsync, GochanAsync, KanalAsync, Tokio};
+use super::flavors::{xf, AsyncChannel, AsyncFlavor, FlumeAsync, GochanAsync, KanalAsync, Tokio};
 use super::sync::Shape;
 use super::{run_tasks, share, CheckTask, Config, Task, CAPS, SEQ_BATCH};
 use crate::harness::{Case, Check, Env, Msg, Outcome};
@@ -95,6 +95,19 @@ fn add<F: AsyncFlavor, M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>
     case.add(F::NAME, move |env, n| run::<F, M>(env, shape, cap, n));
 }
 
+/// crossfire in the module that matches the shape, as in the sync cells.
+fn add_crossfire<M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>) {
+    let (senders, receivers) = shape.parties();
+    match (senders > 1, receivers > 1, cap.is_some()) {
+        (false, false, true) => add::<xf::SpscArrayAsync, M>(case, shape, cap),
+        (false, false, false) => add::<xf::SpscListAsync, M>(case, shape, cap),
+        (true, false, true) => add::<xf::MpscArrayAsync, M>(case, shape, cap),
+        (true, false, false) => add::<xf::MpscListAsync, M>(case, shape, cap),
+        (_, true, true) => add::<xf::MpmcArrayAsync, M>(case, shape, cap),
+        (_, true, false) => add::<xf::MpmcListAsync, M>(case, shape, cap),
+    }
+}
+
 /// The async cell of `shape` at `cap` with message type `M`.
 pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     let mut case = Case::new::<M>(shape.name(), cap, "async", cfg.n(cap));
@@ -103,6 +116,7 @@ pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     add::<AsyncChannel, M>(&mut case, shape, cap);
     add::<FlumeAsync, M>(&mut case, shape, cap);
     add::<KanalAsync, M>(&mut case, shape, cap);
+    add_crossfire::<M>(&mut case, shape, cap);
     case
 }
 

@@ -1,9 +1,9 @@
 //! Plain channel workloads on OS threads: seq, spsc, mpsc (4:1) and mpmc (4:4), for
-//! gochan, crossbeam-channel, flume, kanal and std::sync::mpsc.
+//! gochan, crossbeam-channel, flume, kanal, crossfire and std::sync::mpsc.
 
 use std::time::Instant;
 
-use super::flavors::{Crossbeam, Flume, Gochan, Kanal, Std, SyncFlavor};
+use super::flavors::{xf, Crossbeam, Flume, Gochan, Kanal, Std, SyncFlavor};
 use super::{run_threads, share, CheckJob, Config, Job, CAPS, FAN, SEQ_BATCH};
 use crate::harness::{Case, Check, Msg, Outcome};
 
@@ -134,6 +134,20 @@ fn add<F: SyncFlavor, M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>)
     case.add(F::NAME, move |_, n| run::<F, M>(shape, cap, n));
 }
 
+/// crossfire in the module that matches the shape (see [`xf`]): spsc for `seq` and 1:1,
+/// mpsc for n:1, mpmc for n:m; `Array` when bounded, `List` when unbounded; no cap 0.
+fn add_crossfire<M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>) {
+    let (senders, receivers) = shape.parties();
+    match (senders > 1, receivers > 1, cap.is_some()) {
+        (false, false, true) => add::<xf::SpscArray, M>(case, shape, cap),
+        (false, false, false) => add::<xf::SpscList, M>(case, shape, cap),
+        (true, false, true) => add::<xf::MpscArray, M>(case, shape, cap),
+        (true, false, false) => add::<xf::MpscList, M>(case, shape, cap),
+        (_, true, true) => add::<xf::MpmcArray, M>(case, shape, cap),
+        (_, true, false) => add::<xf::MpmcList, M>(case, shape, cap),
+    }
+}
+
 /// The sync cell of `shape` at `cap` with message type `M`, every contender that can run it.
 pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     let mut case = Case::new::<M>(shape.name(), cap, "sync", cfg.n(cap));
@@ -141,6 +155,7 @@ pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     add::<Crossbeam, M>(&mut case, shape, cap);
     add::<Flume, M>(&mut case, shape, cap);
     add::<Kanal, M>(&mut case, shape, cap);
+    add_crossfire::<M>(&mut case, shape, cap);
     add::<Std, M>(&mut case, shape, cap);
     case
 }

@@ -46,16 +46,27 @@ fn contenders_per_workload() {
     );
     assert_eq!(
         names("mpmc/1/sync/8B"),
-        ["gochan", "crossbeam", "flume", "kanal"]
+        ["gochan", "crossbeam", "flume", "kanal", "crossfire"]
+    );
+    assert_eq!(
+        names("spsc/1/sync/8B"),
+        ["gochan", "crossbeam", "flume", "kanal", "crossfire", "std"]
     );
     assert_eq!(names("spsc/0/async/8B"), ["gochan", "flume", "kanal"]);
     assert_eq!(
         names("mpsc/unb/async/8B"),
-        ["gochan", "tokio", "async-channel", "flume", "kanal"]
+        [
+            "gochan",
+            "tokio",
+            "async-channel",
+            "flume",
+            "kanal",
+            "crossfire"
+        ]
     );
     assert_eq!(
         names("mpmc/1000/async/32B"),
-        ["gochan", "async-channel", "flume", "kanal"]
+        ["gochan", "async-channel", "flume", "kanal", "crossfire"]
     );
     assert_eq!(names("select_rx/0/async/8B"), ["gochan"]);
     assert_eq!(names("select_rx/1/async/8B"), ["gochan", "tokio"]);
@@ -67,6 +78,34 @@ fn contenders_per_workload() {
     assert!(
         all_cases(&cfg, Some("seq/0/")).is_empty() && all_cases(&cfg, Some("seq/1/")).is_empty()
     );
+}
+
+#[test]
+fn crossfire_runs_every_plain_cell_but_cap_0() {
+    let cfg = Config {
+        n_slow: 4,
+        n_fast: 4,
+        ..Config::tiny()
+    };
+    let plain = ["seq", "spsc", "mpsc", "mpmc"];
+    let mut seen = 0;
+    for case in all_cases(&cfg, None) {
+        let k = &case.key;
+        if !plain.contains(&k.workload.as_str()) {
+            assert!(
+                case.entries.iter().all(|e| e.contender != "crossfire"),
+                "{}",
+                k.id()
+            );
+            continue;
+        }
+        let has = case.entries.iter().any(|e| e.contender == "crossfire");
+        // crossfire's bounded(0) is a cap-1 channel: not a rendezvous, so not in cap 0.
+        assert_eq!(has, k.cap != "0", "{}", k.id());
+        seen += usize::from(has);
+    }
+    // sync and async: seq 2 caps, spsc/mpsc/mpmc 3 caps, 4 message-size rows.
+    assert_eq!(seen, 2 * (2 + 3 * 3 + 4));
 }
 
 #[test]
