@@ -1,11 +1,12 @@
-//! Plain channel workloads as tasks on a 2-worker tokio runtime: seq, spsc, mpsc (4:1)
-//! and mpmc (4:4), for gochan (`send_async`/`recv_async`), tokio::sync::mpsc,
-//! async-channel, flume, kanal and crossfire.
+//! Plain channel workloads as tasks on a 2-worker tokio runtime: seq, spsc, mpsc (4:1),
+//! mpmc (4:4) and the contention rows (mpmc 16:16 and 64:64), for gochan
+//! (`send_async`/`recv_async`), tokio::sync::mpsc, async-channel, flume, kanal and
+//! crossfire.
 
 use std::time::Instant;
 
 use super::flavors::{xf, AsyncChannel, AsyncFlavor, FlumeAsync, GochanAsync, KanalAsync, Tokio};
-use super::sync::Shape;
+use super::sync::{Shape, CROWDS, CROWD_CAPS};
 use super::{run_tasks, share, CheckTask, Config, Task, CAPS, SEQ_BATCH};
 use crate::harness::{Case, Check, Env, Msg, Outcome};
 
@@ -129,5 +130,10 @@ pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
     for shape in [Shape::SPSC, Shape::MPMC] {
         out.push(case::<()>(cfg, shape, Some(1000)));
         out.push(case::<[u64; 4]>(cfg, shape, Some(1000)));
+    }
+    for parties in CROWDS {
+        for cap in CROWD_CAPS {
+            out.push(case::<usize>(cfg, Shape::mpmc(parties), cap));
+        }
     }
 }

@@ -1,11 +1,18 @@
-//! Plain channel workloads on OS threads: seq, spsc, mpsc (4:1) and mpmc (4:4), for
-//! gochan, crossbeam-channel, flume, kanal, crossfire and std::sync::mpsc.
+//! Plain channel workloads on OS threads: seq, spsc, mpsc (4:1), mpmc (4:4) and the
+//! contention rows (mpmc 16:16 and 64:64), for gochan, crossbeam-channel, flume, kanal,
+//! crossfire and std::sync::mpsc.
 
 use std::time::Instant;
 
 use super::flavors::{xf, Crossbeam, Flume, Gochan, Kanal, Std, SyncFlavor};
 use super::{run_threads, share, CheckJob, Config, Job, CAPS, FAN, SEQ_BATCH};
 use crate::harness::{Case, Check, Msg, Outcome};
+
+/// Parties of the contention rows: mpmc with this many senders and as many receivers,
+/// far more threads (tasks) than the 2 cores (workers).
+pub const CROWDS: [usize; 2] = [16, 64];
+/// Capacities of the contention rows (no cap 0: those rows are about queue contention).
+pub const CROWD_CAPS: [Option<usize>; 3] = [Some(1), Some(1000), None];
 
 /// The shape of a plain workload: how many senders and receivers, or `seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,17 +32,42 @@ impl Shape {
         senders: FAN,
         receivers: 1,
     };
-    pub const MPMC: Shape = Shape::Pipes {
-        senders: FAN,
-        receivers: FAN,
-    };
+    pub const MPMC: Shape = Shape::mpmc(FAN);
+
+    /// `parties` senders and as many receivers.
+    pub const fn mpmc(parties: usize) -> Shape {
+        Shape::Pipes {
+            senders: parties,
+            receivers: parties,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Shape::Seq => "seq",
-            Shape::Pipes { receivers: r, .. } if r > 1 => "mpmc",
-            Shape::Pipes { senders: s, .. } if s > 1 => "mpsc",
-            Shape::Pipes { .. } => "spsc",
+            Shape::Pipes {
+                senders: 1,
+                receivers: 1,
+            } => "spsc",
+            Shape::Pipes {
+                senders: FAN,
+                receivers: 1,
+            } => "mpsc",
+            Shape::Pipes {
+                senders: FAN,
+                receivers: FAN,
+            } => "mpmc",
+            Shape::Pipes {
+                senders: 16,
+                receivers: 16,
+            } => "mpmc_16x16",
+            Shape::Pipes {
+                senders: 64,
+                receivers: 64,
+            } => "mpmc_64x64",
+            Shape::Pipes { senders, receivers } => {
+                panic!("no row name for {senders} senders, {receivers} receivers")
+            }
         }
     }
 
@@ -169,5 +201,10 @@ pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
     for shape in [Shape::SPSC, Shape::MPMC] {
         out.push(case::<()>(cfg, shape, Some(1000)));
         out.push(case::<[u64; 4]>(cfg, shape, Some(1000)));
+    }
+    for parties in CROWDS {
+        for cap in CROWD_CAPS {
+            out.push(case::<usize>(cfg, Shape::mpmc(parties), cap));
+        }
     }
 }
