@@ -8,6 +8,7 @@ const CRATES: &[&str] = &[
     "crossbeam-channel",
     "flume",
     "kanal",
+    "crossfire",
     "tokio",
     "tokio-util",
     "futures",

@@ -29,6 +29,10 @@ const (
 	fan      = 4    // senders of mpsc/mpmc, receivers of mpmc, channels of select_rx
 )
 
+// crowds are the parties of the contention rows mpmc_16x16 and mpmc_64x64 (that many
+// senders and as many receivers), at capacity 1 and 1000 like the Rust rows.
+var crowds = []int{16, 64}
+
 type check struct{ count, sum, sumsq uint64 }
 
 func (c *check) add(v uint64) {
@@ -221,6 +225,13 @@ func register[T any](cells map[string]cell, msg string, cd codec[T]) {
 		add("mpmc", c, func(n int) check { return pipes(cd, c, n, fan, fan) })
 		add("select_rx", c, func(n int) check { return selectRx(cd, c, n) })
 		add("select_both", c, func(n int) check { return selectBoth(cd, c, n) })
+		if c >= 1 && msg == "8B" {
+			for _, p := range crowds {
+				p := p
+				w := "mpmc_" + strconv.Itoa(p) + "x" + strconv.Itoa(p)
+				add(w, c, func(n int) check { return pipes(cd, c, n, p, p) })
+			}
+		}
 	}
 }
 
@@ -250,7 +261,7 @@ func main() {
 	var keys []string
 	sizes := map[string]int{} // from "workload/cap/msg@n"
 	if *only == "" {
-		for _, w := range []string{"seq", "spsc", "mpsc", "mpmc", "select_rx", "select_both"} {
+		for _, w := range []string{"seq", "spsc", "mpsc", "mpmc", "mpmc_16x16", "mpmc_64x64", "select_rx", "select_both"} {
 			for _, c := range []string{"0", "1", "1000"} {
 				if _, ok := cells[w+"/"+c+"/8B"]; ok {
 					keys = append(keys, w+"/"+c+"/8B")

@@ -15,6 +15,7 @@ fn color(contender: &str) -> RGBColor {
         "crossbeam" => RGBColor(255, 127, 14),
         "flume" => RGBColor(44, 160, 44),
         "kanal" => RGBColor(214, 39, 40),
+        "crossfire" => RGBColor(0, 128, 128),
         "std" => RGBColor(148, 103, 189),
         "tokio" => RGBColor(140, 86, 75),
         "tokio-util" => RGBColor(188, 189, 34),

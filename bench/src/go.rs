@@ -232,6 +232,35 @@ mod tests {
         );
     }
 
+    /// The Go twins of the contention rows (mpmc_16x16, mpmc_64x64) run under the Rust
+    /// rows' names at cap 1 and 1000; the unbounded rows have no Go figure, like every
+    /// `unb` cell (skipped without Go).
+    #[test]
+    fn go_contention_cells_match_rust_cells() {
+        let cfg = Config::tiny();
+        let cells: std::collections::BTreeSet<String> =
+            crate::workloads::all_cases(&cfg, Some("mpmc_"))
+                .iter()
+                .map(|c| format!("{}/{}/{}@{}", c.key.workload, c.key.cap, c.key.msg, c.n))
+                .collect();
+        assert_eq!(cells.len(), 6, "{cells:?}"); // sync and async share a Go cell
+        let mut go = match Go::setup(cells.into_iter().collect()) {
+            Ok(g) => g,
+            Err(e) => return eprintln!("skipped: {e}"),
+        };
+        go.run_round(&cfg).unwrap(); // errors on a failed delivery check
+        let names: Vec<String> = go.into_results().iter().map(|c| c.key.id()).collect();
+        assert_eq!(
+            names,
+            [
+                "mpmc_16x16/1/go/8B",
+                "mpmc_16x16/1000/go/8B",
+                "mpmc_64x64/1/go/8B",
+                "mpmc_64x64/1000/go/8B"
+            ]
+        );
+    }
+
     #[test]
     fn parses_go_lines() {
         let out = "{\"go\":\"go1.19.8\",\"gomaxprocs\":2}\n\

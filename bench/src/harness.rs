@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 /// A message type carried by the workloads. Every message is made from a distinct
-/// sequence number `1..=n`, and receivers fold what they get into a [`Check`].
-pub trait Msg: Copy + Send + Sync + Debug + 'static {
+/// sequence number `1..=n`, and receivers fold what they get into a [`Check`]. `Unpin`:
+/// crossfire's send future needs it of its item (every message type here is).
+pub trait Msg: Copy + Send + Sync + Unpin + Debug + 'static {
     /// Size label used in the table (`0B`, `8B`, `32B`).
     const LABEL: &'static str;
     /// The message carrying sequence number `i`.

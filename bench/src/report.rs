@@ -13,6 +13,7 @@ pub const CONTENDERS: &[&str] = &[
     "crossbeam",
     "flume",
     "kanal",
+    "crossfire",
     "std",
     "tokio",
     "tokio-util",
@@ -323,10 +324,14 @@ pub fn markdown(report: &Report) -> String {
          `async` = tasks on a 2-worker tokio multi-thread runtime; `go` = goroutines with \
          GOMAXPROCS=2 (one figure per cell, shown in both the sync and the async row). \
          Workloads: `seq` one thread sends a batch of 1000 then receives it; `spsc` 1:1; \
-         `mpsc` 4 senders, 1 receiver; `mpmc` 4 senders, 4 receivers; `select_rx` one \
-         receiver selects over 4 channels, one sender each; `select_both` 2 parties each \
-         select between sending on one channel and receiving on the other. `cap` unb = \
+         `mpsc` 4 senders, 1 receiver; `mpmc` 4 senders, 4 receivers; `mpmc_16x16` / \
+         `mpmc_64x64` 16 / 64 senders and as many receivers (threads or tasks far \
+         outnumber the cores); `select_rx` one receiver selects over 4 channels, one \
+         sender each; `select_both` 2 parties each select between sending on one channel \
+         and receiving on the other. `cap` unb = \
          unbounded; `msg` is the message size (8B = usize, 32B = [u64; 4], 0B = ()). \
+         crossfire runs in the module of the row's shape (`spsc` for seq and spsc, `mpsc`, \
+         `mpmc`) and has no cap 0 (its `bounded(0)` is cap 1). \
          `gochan / best peer` is gochan's median over the best Rust peer's in the same row \
          (above 1 = gochan slower); `gochan / go` is the same against Go.\n\n",
     );

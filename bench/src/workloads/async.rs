@@ -1,11 +1,12 @@
-//! Plain channel workloads as tasks on a 2-worker tokio runtime: seq, spsc, mpsc (4:1)
-//! and mpmc (4:4), for gochan (`send_async`/`recv_async`), tokio::sync::mpsc,
-//! async-channel, flume and kanal.
+//! Plain channel workloads as tasks on a 2-worker tokio runtime: seq, spsc, mpsc (4:1),
+//! mpmc (4:4) and the contention rows (mpmc 16:16 and 64:64), for gochan
+//! (`send_async`/`recv_async`), tokio::sync::mpsc, async-channel, flume, kanal and
+//! crossfire.
 
 use std::time::Instant;
 
-use super::flavors::{AsyncChannel, AsyncFlavor, FlumeAsync, GochanAsync, KanalAsync, Tokio};
-use super::sync::Shape;
+use super::flavors::{xf, AsyncChannel, AsyncFlavor, FlumeAsync, GochanAsync, KanalAsync, Tokio};
+use super::sync::{Shape, CROWDS, CROWD_CAPS};
 use super::{run_tasks, share, CheckTask, Config, Task, CAPS, SEQ_BATCH};
 use crate::harness::{Case, Check, Env, Msg, Outcome};
 
@@ -40,9 +41,15 @@ pub fn pipes<F: AsyncFlavor, M: Msg>(
     receivers: usize,
 ) -> Outcome {
     let (tx, rx) = F::chan::<M>(cap);
+    // As in the sync workload: the last party of each side takes the original end.
+    let mut tx = Some(tx);
     let producers: Vec<Task> = (0..senders)
         .map(|k| {
-            let tx = F::clone_tx(&tx);
+            let tx = if k + 1 == senders {
+                tx.take().unwrap()
+            } else {
+                F::clone_tx(tx.as_ref().unwrap())
+            };
             Box::pin(async move {
                 for i in share(n, senders, k) {
                     F::send(&tx, M::make(i)).await;
@@ -50,7 +57,6 @@ pub fn pipes<F: AsyncFlavor, M: Msg>(
             }) as Task
         })
         .collect();
-    drop(tx);
     let mut rx = Some(rx);
     let consumers: Vec<CheckTask> = (0..receivers)
         .map(|k| {
@@ -90,6 +96,19 @@ fn add<F: AsyncFlavor, M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>
     case.add(F::NAME, move |env, n| run::<F, M>(env, shape, cap, n));
 }
 
+/// crossfire in the module that matches the shape, as in the sync cells.
+fn add_crossfire<M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>) {
+    let (senders, receivers) = shape.parties();
+    match (senders > 1, receivers > 1, cap.is_some()) {
+        (false, false, true) => add::<xf::SpscArrayAsync, M>(case, shape, cap),
+        (false, false, false) => add::<xf::SpscListAsync, M>(case, shape, cap),
+        (true, false, true) => add::<xf::MpscArrayAsync, M>(case, shape, cap),
+        (true, false, false) => add::<xf::MpscListAsync, M>(case, shape, cap),
+        (_, true, true) => add::<xf::MpmcArrayAsync, M>(case, shape, cap),
+        (_, true, false) => add::<xf::MpmcListAsync, M>(case, shape, cap),
+    }
+}
+
 /// The async cell of `shape` at `cap` with message type `M`.
 pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     let mut case = Case::new::<M>(shape.name(), cap, "async", cfg.n(cap));
@@ -98,6 +117,7 @@ pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     add::<AsyncChannel, M>(&mut case, shape, cap);
     add::<FlumeAsync, M>(&mut case, shape, cap);
     add::<KanalAsync, M>(&mut case, shape, cap);
+    add_crossfire::<M>(&mut case, shape, cap);
     case
 }
 
@@ -110,5 +130,10 @@ pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
     for shape in [Shape::SPSC, Shape::MPMC] {
         out.push(case::<()>(cfg, shape, Some(1000)));
         out.push(case::<[u64; 4]>(cfg, shape, Some(1000)));
+    }
+    for parties in CROWDS {
+        for cap in CROWD_CAPS {
+            out.push(case::<usize>(cfg, Shape::mpmc(parties), cap));
+        }
     }
 }

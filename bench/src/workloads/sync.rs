@@ -1,11 +1,18 @@
-//! Plain channel workloads on OS threads: seq, spsc, mpsc (4:1) and mpmc (4:4), for
-//! gochan, crossbeam-channel, flume, kanal and std::sync::mpsc.
+//! Plain channel workloads on OS threads: seq, spsc, mpsc (4:1), mpmc (4:4) and the
+//! contention rows (mpmc 16:16 and 64:64), for gochan, crossbeam-channel, flume, kanal,
+//! crossfire and std::sync::mpsc.
 
 use std::time::Instant;
 
-use super::flavors::{Crossbeam, Flume, Gochan, Kanal, Std, SyncFlavor};
+use super::flavors::{xf, Crossbeam, Flume, Gochan, Kanal, Std, SyncFlavor};
 use super::{run_threads, share, CheckJob, Config, Job, CAPS, FAN, SEQ_BATCH};
 use crate::harness::{Case, Check, Msg, Outcome};
+
+/// Parties of the contention rows: mpmc with this many senders and as many receivers,
+/// far more threads (tasks) than the 2 cores (workers).
+pub const CROWDS: [usize; 2] = [16, 64];
+/// Capacities of the contention rows (no cap 0: those rows are about queue contention).
+pub const CROWD_CAPS: [Option<usize>; 3] = [Some(1), Some(1000), None];
 
 /// The shape of a plain workload: how many senders and receivers, or `seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,22 +32,55 @@ impl Shape {
         senders: FAN,
         receivers: 1,
     };
-    pub const MPMC: Shape = Shape::Pipes {
-        senders: FAN,
-        receivers: FAN,
-    };
+    pub const MPMC: Shape = Shape::mpmc(FAN);
+
+    /// `parties` senders and as many receivers.
+    pub const fn mpmc(parties: usize) -> Shape {
+        Shape::Pipes {
+            senders: parties,
+            receivers: parties,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Shape::Seq => "seq",
-            Shape::Pipes { receivers: r, .. } if r > 1 => "mpmc",
-            Shape::Pipes { senders: s, .. } if s > 1 => "mpsc",
-            Shape::Pipes { .. } => "spsc",
+            Shape::Pipes {
+                senders: 1,
+                receivers: 1,
+            } => "spsc",
+            Shape::Pipes {
+                senders: FAN,
+                receivers: 1,
+            } => "mpsc",
+            Shape::Pipes {
+                senders: FAN,
+                receivers: FAN,
+            } => "mpmc",
+            Shape::Pipes {
+                senders: 16,
+                receivers: 16,
+            } => "mpmc_16x16",
+            Shape::Pipes {
+                senders: 64,
+                receivers: 64,
+            } => "mpmc_64x64",
+            Shape::Pipes { senders, receivers } => {
+                panic!("no row name for {senders} senders, {receivers} receivers")
+            }
+        }
+    }
+
+    /// Senders and receivers (`seq`: one thread on both ends).
+    pub fn parties(self) -> (usize, usize) {
+        match self {
+            Shape::Seq => (1, 1),
+            Shape::Pipes { senders, receivers } => (senders, receivers),
         }
     }
 
     pub fn multi_consumer(self) -> bool {
-        matches!(self, Shape::Pipes { receivers, .. } if receivers > 1)
+        self.parties().1 > 1
     }
 
     /// Which capacities the shape runs at: `seq` needs room for a whole batch.
@@ -74,9 +114,16 @@ pub fn pipes<F: SyncFlavor, M: Msg>(
     receivers: usize,
 ) -> Outcome {
     let (tx, rx) = F::chan::<M>(cap);
+    // The last party of each side takes the original end (a single end cannot be cloned);
+    // the channel closes when the last producer is done.
+    let mut tx = Some(tx);
     let producers: Vec<Job> = (0..senders)
         .map(|k| {
-            let tx = F::clone_tx(&tx);
+            let tx = if k + 1 == senders {
+                tx.take().unwrap()
+            } else {
+                F::clone_tx(tx.as_ref().unwrap())
+            };
             Box::new(move || {
                 for i in share(n, senders, k) {
                     F::send(&tx, M::make(i));
@@ -84,7 +131,6 @@ pub fn pipes<F: SyncFlavor, M: Msg>(
             }) as Job
         })
         .collect();
-    drop(tx); // the channel closes when the last producer is done
     let mut rx = Some(rx);
     let consumers: Vec<CheckJob> = (0..receivers)
         .map(|k| {
@@ -120,6 +166,20 @@ fn add<F: SyncFlavor, M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>)
     case.add(F::NAME, move |_, n| run::<F, M>(shape, cap, n));
 }
 
+/// crossfire in the module that matches the shape (see [`xf`]): spsc for `seq` and 1:1,
+/// mpsc for n:1, mpmc for n:m; `Array` when bounded, `List` when unbounded; no cap 0.
+fn add_crossfire<M: Msg>(case: &mut Case, shape: Shape, cap: Option<usize>) {
+    let (senders, receivers) = shape.parties();
+    match (senders > 1, receivers > 1, cap.is_some()) {
+        (false, false, true) => add::<xf::SpscArray, M>(case, shape, cap),
+        (false, false, false) => add::<xf::SpscList, M>(case, shape, cap),
+        (true, false, true) => add::<xf::MpscArray, M>(case, shape, cap),
+        (true, false, false) => add::<xf::MpscList, M>(case, shape, cap),
+        (_, true, true) => add::<xf::MpmcArray, M>(case, shape, cap),
+        (_, true, false) => add::<xf::MpmcList, M>(case, shape, cap),
+    }
+}
+
 /// The sync cell of `shape` at `cap` with message type `M`, every contender that can run it.
 pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     let mut case = Case::new::<M>(shape.name(), cap, "sync", cfg.n(cap));
@@ -127,6 +187,7 @@ pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     add::<Crossbeam, M>(&mut case, shape, cap);
     add::<Flume, M>(&mut case, shape, cap);
     add::<Kanal, M>(&mut case, shape, cap);
+    add_crossfire::<M>(&mut case, shape, cap);
     add::<Std, M>(&mut case, shape, cap);
     case
 }
@@ -140,5 +201,10 @@ pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
     for shape in [Shape::SPSC, Shape::MPMC] {
         out.push(case::<()>(cfg, shape, Some(1000)));
         out.push(case::<[u64; 4]>(cfg, shape, Some(1000)));
+    }
+    for parties in CROWDS {
+        for cap in CROWD_CAPS {
+            out.push(case::<usize>(cfg, Shape::mpmc(parties), cap));
+        }
     }
 }

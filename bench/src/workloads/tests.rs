@@ -46,16 +46,27 @@ fn contenders_per_workload() {
     );
     assert_eq!(
         names("mpmc/1/sync/8B"),
-        ["gochan", "crossbeam", "flume", "kanal"]
+        ["gochan", "crossbeam", "flume", "kanal", "crossfire"]
+    );
+    assert_eq!(
+        names("spsc/1/sync/8B"),
+        ["gochan", "crossbeam", "flume", "kanal", "crossfire", "std"]
     );
     assert_eq!(names("spsc/0/async/8B"), ["gochan", "flume", "kanal"]);
     assert_eq!(
         names("mpsc/unb/async/8B"),
-        ["gochan", "tokio", "async-channel", "flume", "kanal"]
+        [
+            "gochan",
+            "tokio",
+            "async-channel",
+            "flume",
+            "kanal",
+            "crossfire"
+        ]
     );
     assert_eq!(
         names("mpmc/1000/async/32B"),
-        ["gochan", "async-channel", "flume", "kanal"]
+        ["gochan", "async-channel", "flume", "kanal", "crossfire"]
     );
     assert_eq!(names("select_rx/0/async/8B"), ["gochan"]);
     assert_eq!(names("select_rx/1/async/8B"), ["gochan", "tokio"]);
@@ -67,6 +78,71 @@ fn contenders_per_workload() {
     assert!(
         all_cases(&cfg, Some("seq/0/")).is_empty() && all_cases(&cfg, Some("seq/1/")).is_empty()
     );
+}
+
+#[test]
+fn crossfire_runs_every_plain_cell_but_cap_0() {
+    let cfg = Config {
+        n_slow: 4,
+        n_fast: 4,
+        ..Config::tiny()
+    };
+    let plain = ["seq", "spsc", "mpsc", "mpmc", "mpmc_16x16", "mpmc_64x64"];
+    let mut seen = 0;
+    for case in all_cases(&cfg, None) {
+        let k = &case.key;
+        if !plain.contains(&k.workload.as_str()) {
+            assert!(
+                case.entries.iter().all(|e| e.contender != "crossfire"),
+                "{}",
+                k.id()
+            );
+            continue;
+        }
+        let has = case.entries.iter().any(|e| e.contender == "crossfire");
+        // crossfire's bounded(0) is a cap-1 channel: not a rendezvous, so not in cap 0.
+        assert_eq!(has, k.cap != "0", "{}", k.id());
+        seen += usize::from(has);
+    }
+    // sync and async: seq 2 caps, spsc/mpsc/mpmc 3 caps, 4 message-size rows, 6 contention rows.
+    assert_eq!(seen, 2 * (2 + 3 * 3 + 4 + 6));
+}
+
+#[test]
+fn contention_rows() {
+    let cfg = Config {
+        n_slow: 4,
+        n_fast: 4,
+        ..Config::tiny()
+    };
+    let rows = all_cases(&cfg, Some("mpmc_"));
+    let ids: Vec<String> = rows.iter().map(|c| c.key.id()).collect();
+    let mut want = Vec::new();
+    for mode in ["sync", "async"] {
+        for parties in ["16x16", "64x64"] {
+            for cap in ["1", "1000", "unb"] {
+                want.push(format!("mpmc_{parties}/{cap}/{mode}/8B"));
+            }
+        }
+    }
+    assert_eq!(ids, want);
+    for case in &rows {
+        let names: Vec<&str> = case.entries.iter().map(|e| e.contender).collect();
+        // Every contender that serves mpmc; std and tokio are MPSC only.
+        let want: &[&str] = if case.key.mode == "sync" {
+            &["gochan", "crossbeam", "flume", "kanal", "crossfire"]
+        } else {
+            &["gochan", "async-channel", "flume", "kanal", "crossfire"]
+        };
+        assert_eq!(names, want, "{}", case.key.id());
+        // Same sizes as the other rows at the same capacity.
+        let n = if case.key.cap == "1" {
+            cfg.n_slow
+        } else {
+            cfg.n_fast
+        };
+        assert_eq!(case.n, n, "{}", case.key.id());
+    }
 }
 
 #[test]
