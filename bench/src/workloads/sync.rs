@@ -187,9 +187,20 @@ pub fn case<M: Msg>(cfg: &Config, shape: Shape, cap: Option<usize>) -> Case {
     add::<Crossbeam, M>(&mut case, shape, cap);
     add::<Flume, M>(&mut case, shape, cap);
     add::<Kanal, M>(&mut case, shape, cap);
-    add_crossfire::<M>(&mut case, shape, cap);
+    if !crossfire_sits_out(shape, cap) {
+        add_crossfire::<M>(&mut case, shape, cap);
+    }
     add::<Std, M>(&mut case, shape, cap);
     case
+}
+
+/// crossfire 3.1.22 sits out the sync crowd rows at cap 1: in the first full run
+/// (2026-12-01, 2 cores) its `mpmc_16x16/1/sync` run stalled for 60 s in round 3 and the
+/// harness aborted; 45 rounds of that cell alone did not stall again, so the cause (a lost
+/// wake-up, or a starved spinner) is unknown. The ignored test
+/// `crossfire_crowd_cap1_sync_stall_check` runs the cell until it stalls or 100 rounds pass.
+pub fn crossfire_sits_out(shape: Shape, cap: Option<usize>) -> bool {
+    shape.parties().0 >= CROWDS[0] && cap == Some(1)
 }
 
 pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
@@ -205,6 +216,31 @@ pub fn cases(cfg: &Config, out: &mut Vec<Case>) {
     for parties in CROWDS {
         for cap in CROWD_CAPS {
             out.push(case::<usize>(cfg, Shape::mpmc(parties), cap));
+        }
+    }
+}
+
+#[cfg(test)]
+mod crossfire_stall {
+    use super::*;
+    use std::time::Duration;
+
+    /// Run with `--ignored --nocapture`: runs crossfire's `mpmc_16x16/1/sync` cell (full
+    /// size) up to 100 times; fails, leaving the stuck threads behind, if one run takes
+    /// more than 60 s (then crossfire keeps sitting out; see [`crossfire_sits_out`]).
+    #[test]
+    #[ignore = "long; may leave hung threads; documents why crossfire sits out a cell"]
+    fn crossfire_crowd_cap1_sync_stall_check() {
+        for round in 0..100 {
+            let (done_tx, done_rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                run::<xf::MpmcArray, usize>(Shape::mpmc(16), Some(1), 50_000);
+                let _ = done_tx.send(());
+            });
+            assert!(
+                done_rx.recv_timeout(Duration::from_secs(60)).is_ok(),
+                "round {round} stalled"
+            );
         }
     }
 }
