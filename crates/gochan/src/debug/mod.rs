@@ -6,7 +6,8 @@
 //! call built on them (`WaitGroup::wait`, `ErrGroup::wait`, `Semaphore::acquire`,
 //! `Context::wait`), with the caller's source line. [`dump`] formats the whole list the
 //! way Go prints goroutines; [`assert_no_blocked`] and [`LeakGuard`] fail a test that
-//! leaves parties blocked.
+//! leaves parties blocked. With the `tracing` feature, `watchdog(threshold)` logs every
+//! party blocked longer than `threshold`.
 //!
 //! Cost: nothing on the operations that do not wait. A channel joins the registry the first
 //! time a party waits in it (one relaxed load per wait after that), and a dump walks the
@@ -26,6 +27,11 @@
 //! ```
 
 pub(crate) mod registry;
+#[cfg(feature = "tracing")]
+mod watchdog;
+
+#[cfg(feature = "tracing")]
+pub use watchdog::{watchdog, Watchdog};
 
 use std::collections::HashSet;
 use std::fmt;
