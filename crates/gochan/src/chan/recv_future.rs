@@ -13,7 +13,7 @@ use futures_core::{FusedStream, Stream};
 
 use super::core::Chan;
 use super::error::{RecvError, TryRecvError};
-use super::node::{Finished, NodeBox, Signal, WaitNode};
+use super::node::{Finished, LazyNode, NodeBox, Signal, WaitNode};
 use super::receiver::Receiver;
 
 /// One step of an async receive that waits in `node` (a node of `chan`): the first step
@@ -21,29 +21,48 @@ use super::receiver::Receiver;
 /// the outcome. Leaves `node` idle when it returns `Ready`.
 pub(crate) fn poll_recv<C: Deref<Target = Chan<T>>, T>(
     chan: &Chan<T>,
-    mut node: Pin<&mut WaitNode<C, T>>,
+    node: Pin<&mut WaitNode<C, T>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, RecvError>> {
     if node.is_idle() {
-        let mut inner = chan.lock_for_recv();
-        return match chan.try_recv_locked(&mut inner, None) {
-            Ok((v, wake)) => {
-                drop(inner);
-                if let Some(w) = wake {
-                    w.wake();
-                }
-                Poll::Ready(Ok(v))
-            }
-            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
-            Err(TryRecvError::Empty) => {
-                let signal = Signal::Task(cx.waker().clone());
-                node.push_recv(chan, &mut inner, signal);
-                drop(inner);
-                chan.watch();
-                Poll::Pending
-            }
-        };
+        start_recv(chan, || node, cx)
+    } else {
+        poll_queued_recv(node, cx)
     }
+}
+
+/// The first step of an async receive: receive without waiting, or queue the node that
+/// `node` gives (asked for only then).
+pub(crate) fn start_recv<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
+    chan: &Chan<T>,
+    node: impl FnOnce() -> Pin<&'n mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
+    let mut inner = chan.lock_for_recv();
+    match chan.try_recv_locked(&mut inner, None) {
+        Ok((v, wake)) => {
+            drop(inner);
+            if let Some(w) = wake {
+                w.wake();
+            }
+            Poll::Ready(Ok(v))
+        }
+        Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
+        Err(TryRecvError::Empty) => {
+            let signal = Signal::Task(cx.waker().clone());
+            node().push_recv(chan, &mut inner, signal);
+            drop(inner);
+            chan.watch();
+            Poll::Pending
+        }
+    }
+}
+
+/// A later step of an async receive whose node is queued or decided.
+fn poll_queued_recv<C: Deref<Target = Chan<T>>, T>(
+    mut node: Pin<&mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
     if node.as_mut().refresh_waker(cx.waker()) {
         return Poll::Pending;
     }
@@ -82,8 +101,9 @@ pin_project_lite::pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct RecvFuture<'a, T> {
         chan: &'a Chan<T>,
+        location: &'static Location<'static>,
         #[pin]
-        node: WaitNode<&'a Chan<T>, T>,
+        node: LazyNode<&'a Chan<T>, T>,
     }
 }
 
@@ -91,7 +111,8 @@ impl<'a, T> RecvFuture<'a, T> {
     pub(crate) fn new(chan: &'a Chan<T>, location: &'static Location<'static>) -> Self {
         RecvFuture {
             chan,
-            node: WaitNode::new(chan, location),
+            location,
+            node: LazyNode::new(),
         }
     }
 }
@@ -101,14 +122,25 @@ impl<T> Future for RecvFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        poll_recv(this.chan, this.node, cx)
+        let (chan, location) = (*this.chan, *this.location);
+        let mut lazy = this.node;
+        if let Some(node) = lazy.as_mut().get_pin() {
+            if !node.is_idle() {
+                return poll_queued_recv(node, cx);
+            }
+        }
+        start_recv(
+            chan,
+            || lazy.get_or_init(|| WaitNode::new(chan, location)),
+            cx,
+        )
     }
 }
 
 impl<T> fmt::Debug for RecvFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvFuture")
-            .field("waiting", &self.node.is_waiting())
+            .field("waiting", &self.node.get().is_some_and(|n| n.is_waiting()))
             .finish()
     }
 }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use super::core::Chan;
 use super::error::{SendError, TrySendError};
-use super::node::{Finished, NodeBox, Signal, WaitNode};
+use super::node::{Finished, LazyNode, NodeBox, Signal, WaitNode};
 
 /// One step of an async send of `value` that waits in `node` (a node of `chan`): the first
 /// step sends without waiting or queues the node with the value; later steps refresh the
@@ -22,30 +22,50 @@ use super::node::{Finished, NodeBox, Signal, WaitNode};
 pub(crate) fn poll_send<C: Deref<Target = Chan<T>>, T>(
     chan: &Chan<T>,
     value: &mut Option<T>,
-    mut node: Pin<&mut WaitNode<C, T>>,
+    node: Pin<&mut WaitNode<C, T>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), SendError<T>>> {
     if node.is_idle() {
-        let v = value.take().expect("SendFuture polled after completion");
-        let mut inner = chan.lock();
-        return match chan.try_send_locked(&mut inner, v, None) {
-            Ok(wake) => {
-                drop(inner);
-                if let Some(w) = wake {
-                    w.wake();
-                }
-                Poll::Ready(Ok(()))
-            }
-            Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
-            Err(TrySendError::Full(v)) => {
-                let signal = Signal::Task(cx.waker().clone());
-                node.push_send(chan, &mut inner, v, signal);
-                drop(inner);
-                chan.watch();
-                Poll::Pending
-            }
-        };
+        start_send(chan, value, || node, cx)
+    } else {
+        poll_queued_send(node, cx)
     }
+}
+
+/// The first step of an async send: send without waiting, or queue the value in the node
+/// that `node` gives (asked for only then).
+fn start_send<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
+    chan: &Chan<T>,
+    value: &mut Option<T>,
+    node: impl FnOnce() -> Pin<&'n mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
+    let v = value.take().expect("SendFuture polled after completion");
+    let mut inner = chan.lock();
+    match chan.try_send_locked(&mut inner, v, None) {
+        Ok(wake) => {
+            drop(inner);
+            if let Some(w) = wake {
+                w.wake();
+            }
+            Poll::Ready(Ok(()))
+        }
+        Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
+        Err(TrySendError::Full(v)) => {
+            let signal = Signal::Task(cx.waker().clone());
+            node().push_send(chan, &mut inner, v, signal);
+            drop(inner);
+            chan.watch();
+            Poll::Pending
+        }
+    }
+}
+
+/// A later step of an async send whose node is queued or decided.
+fn poll_queued_send<C: Deref<Target = Chan<T>>, T>(
+    mut node: Pin<&mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
     if node.as_mut().refresh_waker(cx.waker()) {
         return Poll::Pending;
     }
@@ -82,9 +102,10 @@ pin_project_lite::pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct SendFuture<'a, T> {
         chan: &'a Chan<T>,
+        location: &'static Location<'static>,
         value: Option<T>,
         #[pin]
-        node: WaitNode<&'a Chan<T>, T>,
+        node: LazyNode<&'a Chan<T>, T>,
     }
 }
 
@@ -92,8 +113,9 @@ impl<'a, T> SendFuture<'a, T> {
     pub(crate) fn new(chan: &'a Chan<T>, value: T, location: &'static Location<'static>) -> Self {
         SendFuture {
             chan,
+            location,
             value: Some(value),
-            node: WaitNode::new(chan, location),
+            node: LazyNode::new(),
         }
     }
 }
@@ -103,14 +125,26 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        poll_send(this.chan, this.value, this.node, cx)
+        let (chan, location) = (*this.chan, *this.location);
+        let mut lazy = this.node;
+        if let Some(node) = lazy.as_mut().get_pin() {
+            if !node.is_idle() {
+                return poll_queued_send(node, cx);
+            }
+        }
+        start_send(
+            chan,
+            this.value,
+            || lazy.get_or_init(|| WaitNode::new(chan, location)),
+            cx,
+        )
     }
 }
 
 impl<T> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendFuture")
-            .field("waiting", &self.node.is_waiting())
+            .field("waiting", &self.node.get().is_some_and(|n| n.is_waiting()))
             .finish()
     }
 }
