@@ -1,7 +1,6 @@
-//! # gochan-search: seed 004's search front end, over real HTTP
+//! # gochan-search: the Go blog's Context search front end, over real HTTP
 //!
-//! The Go blog's "Go Concurrency Patterns: Context" example (seed
-//! `004_0e75ee9404082d51.txt`), built on [`gochan_http`]: a front end whose every request
+//! The Go blog's "Go Concurrency Patterns: Context" example, built on [`gochan_http`]: a front end whose every request
 //! has a context (client disconnect, the user's `timeout`, request id, client IP), fanning
 //! out to backend services over loopback HTTP; a backend's work is cancelled as soon as the
 //! request that asked for it ends, and nothing is left running after a response.
