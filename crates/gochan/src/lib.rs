@@ -39,6 +39,8 @@ pub mod group;
 pub mod pipeline;
 pub mod select;
 mod sync;
+#[cfg(not(loom))]
+pub mod synctest;
 pub mod time;
 
 pub use chan::{

@@ -70,6 +70,10 @@ pub(crate) struct Chan<T> {
     /// The channel's slot in the `debug` registry, plus one; 0 until a party first waits
     /// in it (`watch`), `usize::MAX` while registering.
     reg: AtomicUsize,
+    /// The `synctest` bubble the channel was made in (0: none; `u32::MAX`: every bubble's,
+    /// for `never()`). Only a wait on a channel of one's own bubble is durably blocked.
+    #[cfg(not(loom))]
+    bubble: u32,
 }
 
 pub(crate) struct Inner<T> {
@@ -144,6 +148,8 @@ impl<T> Chan<T> {
             timer: None,
             never: false,
             reg: AtomicUsize::new(0),
+            #[cfg(not(loom))]
+            bubble: crate::synctest::bubble_of_new_channel(),
         }
     }
 
@@ -159,6 +165,10 @@ impl<T> Chan<T> {
     pub(crate) fn new_never() -> Chan<T> {
         let mut chan = Chan::new(Some(0), 1, 1);
         chan.never = true;
+        #[cfg(not(loom))]
+        {
+            chan.bubble = u32::MAX;
+        }
         chan
     }
 
@@ -167,9 +177,21 @@ impl<T> Chan<T> {
     #[inline]
     pub(crate) fn watch(&self) {
         #[cfg(not(loom))]
-        if self.reg.load(Ordering::Relaxed) == 0 {
-            self.register();
+        {
+            if self.reg.load(Ordering::Relaxed) == 0 {
+                self.register();
+            }
+            crate::synctest::note_channel(self.bubble);
         }
+    }
+
+    /// Whether the calling thread waiting on this channel is durably blocked, as far as a
+    /// `synctest` bubble is concerned (always true outside bubbles).
+    pub(crate) fn durable_wait(&self) -> bool {
+        #[cfg(not(loom))]
+        return crate::synctest::owns(self.bubble);
+        #[cfg(loom)]
+        true
     }
 
     #[cfg(not(loom))]

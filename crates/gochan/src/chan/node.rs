@@ -319,16 +319,10 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
         if !spin_wait(decided) {
             blocking::check(op);
             registry::stamp(&this.since);
+            let durable = this.chan.durable_wait();
             while !decided() {
-                match deadline {
-                    None => Parker::park_current(None),
-                    Some(d) => {
-                        let now = Instant::now();
-                        if now >= d {
-                            break; // `finish` unlinks the node unless it was just decided
-                        }
-                        Parker::park_current(Some(d - now));
-                    }
+                if crate::sync::park_until(deadline, durable) {
+                    break; // `finish` unlinks the node unless it was just decided
                 }
             }
         }

@@ -83,7 +83,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.recv_until(Instant::now().checked_add(timeout))
+        self.recv_until(crate::time::now().checked_add(timeout))
     }
 
     /// Like [`Receiver::recv`], but gives up at `deadline`.
@@ -121,7 +121,7 @@ impl<T> Receiver<T> {
         mut inner: SpinGuard<'_, Inner<T>>,
         deadline: Option<Instant>,
     ) -> Result<T, RecvTimeoutError> {
-        if deadline.is_some_and(|d| d <= Instant::now()) {
+        if deadline.is_some_and(|d| d <= crate::time::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
         let mut node = pin!(WaitNode::new(&*self.chan, Location::caller()));

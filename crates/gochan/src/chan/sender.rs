@@ -85,7 +85,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.send_until(value, Instant::now().checked_add(timeout))
+        self.send_until(value, crate::time::now().checked_add(timeout))
     }
 
     /// Like [`Sender::send`], but gives up at `deadline` with `Timeout(value)`. A deadline
@@ -127,7 +127,7 @@ impl<T> Sender<T> {
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        if deadline.is_some_and(|d| d <= Instant::now()) {
+        if deadline.is_some_and(|d| d <= crate::time::now()) {
             return Err(SendTimeoutError::Timeout(value));
         }
         let mut node = pin!(WaitNode::new(&*self.chan, Location::caller()));

@@ -214,38 +214,18 @@ impl Waiter {
         }
         blocking::check(op);
         registry::stamp(&self.since);
+        let durable = crate::sync::select_durable();
         loop {
             let o = self.outcome();
             if o != Outcome::Waiting {
                 return o;
             }
-            match deadline {
-                None => self.park(),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return match self.try_abort() {
-                            Ok(()) => Outcome::Aborted,
-                            Err(o) => o,
-                        };
-                    }
-                    self.park_timeout(d - now);
-                }
+            if crate::sync::park_until(deadline, durable) {
+                return match self.try_abort() {
+                    Ok(()) => Outcome::Aborted,
+                    Err(o) => o,
+                };
             }
-        }
-    }
-}
-
-impl Waiter {
-    fn park(&self) {
-        if let Signal::Thread(p) = &self.signal {
-            p.park();
-        }
-    }
-
-    fn park_timeout(&self, d: std::time::Duration) {
-        if let Signal::Thread(p) = &self.signal {
-            p.park_timeout(d);
         }
     }
 }

@@ -31,14 +31,12 @@ where
         // be started, run it here rather than lose it.
         let shared = Arc::new(parking_lot::Mutex::new(Some(f)));
         let theirs = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("gochan-after-func".into())
-            .spawn(move || {
-                let f = theirs.lock().take();
-                if let Some(f) = f {
-                    f()
-                }
-            });
+        let spawned = crate::sync::spawn_named("gochan-after-func", move || {
+            let f = theirs.lock().take();
+            if let Some(f) = f {
+                f()
+            }
+        });
         if spawned.is_err() {
             let f = shared.lock().take();
             if let Some(f) = f {

@@ -33,7 +33,7 @@ impl fmt::Display for Context {
                     CancelKind::Cancel => f.write_str(".WithCancel")?,
                     CancelKind::Deadline => {
                         let at = cs.deadline().expect("a deadline node has its deadline");
-                        let now = Instant::now();
+                        let now = crate::time::now();
                         let left = if at >= now {
                             (at - now).as_nanos() as i128
                         } else {

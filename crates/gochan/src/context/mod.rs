@@ -173,7 +173,7 @@ pub fn with_deadline_cause(
 /// assert!(ctx.err().is_some());
 /// ```
 pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
-    match Instant::now().checked_add(timeout) {
+    match crate::time::now().checked_add(timeout) {
         Some(at) => with_deadline(parent, at),
         None => with_cancel(parent),
     }
@@ -192,7 +192,7 @@ pub fn with_timeout_cause(
     timeout: Duration,
     cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
 ) -> (Context, CancelFunc) {
-    match Instant::now().checked_add(timeout) {
+    match crate::time::now().checked_add(timeout) {
         Some(at) => with_deadline_cause(parent, at, cause),
         None => with_cancel(parent),
     }

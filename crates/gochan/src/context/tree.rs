@@ -479,7 +479,7 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
 /// Arms the deadline timer of a fresh deadline node (ends it with `DeadlineExceeded` and
 /// `cause`). A deadline already past ends the node at once.
 pub(crate) fn arm_deadline(node: &Arc<Node>, at: Instant, cause: Option<Cause>) {
-    if at <= Instant::now() {
+    if at <= crate::time::now() {
         cancel(node, Error::DeadlineExceeded, cause);
         return;
     }

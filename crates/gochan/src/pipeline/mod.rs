@@ -59,15 +59,13 @@ where
     let slot = Arc::new(PanicSlot::default());
     let out = Stage::with_slot(rx, slot.clone());
     let done = ctx.done();
-    thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
-            if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| body(&tx, &done, &slot))) {
-                slot.set(p);
-            }
-            drop(tx); // closes the output after the panic, if any, is recorded
-        })
-        .expect("gochan::pipeline: failed to spawn a stage thread");
+    crate::sync::spawn_named(name, move || {
+        if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| body(&tx, &done, &slot))) {
+            slot.set(p);
+        }
+        drop(tx); // closes the output after the panic, if any, is recorded
+    })
+    .expect("gochan::pipeline: failed to spawn a stage thread");
     out
 }
 
@@ -209,19 +207,17 @@ where
             f.clone(),
         );
         let done = stop_ctx.done();
-        thread::Builder::new()
-            .name("gochan-pipeline-map-parallel".into())
-            .spawn(move || {
-                let r = panic::catch_unwind(AssertUnwindSafe(|| {
-                    work(&input, &tx, &done, &slot, |v| f(v))
-                }));
-                if let Err(p) = r {
-                    slot.set(p);
-                    stop.cancel();
-                }
-                drop(tx); // the output closes with the last worker, after any panic is set
-            })
-            .expect("gochan::pipeline: failed to spawn a worker thread");
+        crate::sync::spawn_named("gochan-pipeline-map-parallel", move || {
+            let r = panic::catch_unwind(AssertUnwindSafe(|| {
+                work(&input, &tx, &done, &slot, |v| f(v))
+            }));
+            if let Err(p) = r {
+                slot.set(p);
+                stop.cancel();
+            }
+            drop(tx); // the output closes with the last worker, after any panic is set
+        })
+        .expect("gochan::pipeline: failed to spawn a worker thread");
     }
     out
 }
@@ -322,10 +318,11 @@ where
     for q in queries {
         let tx = tx.clone();
         let child = child.clone();
-        thread::spawn(move || {
+        crate::sync::spawn_named("gochan-pipeline-first", move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| q(&child)));
             let _ = tx.try_send(outcome); // only the first fits; the rest are dropped
-        });
+        })
+        .expect("gochan::pipeline: failed to spawn a query thread");
     }
     drop(tx);
     let done = ctx.done();

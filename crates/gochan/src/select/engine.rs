@@ -43,7 +43,7 @@ pub enum Mode {
 impl Mode {
     /// Wait at most `d` (a duration too large to represent waits forever).
     pub fn timeout(d: std::time::Duration) -> Mode {
-        Instant::now()
+        crate::time::now()
             .checked_add(d)
             .map_or(Mode::Block, Mode::Until)
     }
@@ -239,7 +239,7 @@ fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usiz
 pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Option<usize> {
     let deadline = match mode {
         Mode::Block => None,
-        Mode::Until(d) if d > Instant::now() => Some(d),
+        Mode::Until(d) if d > crate::time::now() => Some(d),
         // `default`, or a deadline already passed: one atomic pass (Go's
         // TestNonblockSelectRace). One arm is seen at one moment by definition.
         Mode::NonBlock | Mode::Until(_) => {
@@ -251,10 +251,7 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
         match deadline {
             None => panic!("gochan: select with no arms and no default would block forever"),
             Some(d) => {
-                let now = Instant::now();
-                if d > now {
-                    std::thread::sleep(d - now);
-                }
+                crate::time::sleep_until(d);
                 return None;
             }
         }
@@ -264,13 +261,14 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
         if let Some(i) = try_pass(arms, &order, false, None) {
             return Some(i);
         }
-        if deadline.is_some_and(|d| d <= Instant::now()) {
+        if deadline.is_some_and(|d| d <= crate::time::now()) {
             // The last word of an expired select is an atomic pass, as for `default`.
             return try_pass(arms, &order, true, None);
         }
         let token = Token {
             waiter: Arc::new(Waiter::for_thread(std::panic::Location::caller())),
         };
+        crate::sync::select_begin();
         let outcome = if register_all(arms, &order, &token) {
             token
                 .waiter
@@ -377,7 +375,7 @@ impl SelectFuture<'_, '_> {
     fn start(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let deadline = match self.mode {
             Mode::Block => None,
-            Mode::Until(d) if d > Instant::now() => Some(d),
+            Mode::Until(d) if d > crate::time::now() => Some(d),
             Mode::NonBlock | Mode::Until(_) => {
                 let order = Order::new(self.arms.len(), self.biased);
                 let atomic = self.arms.len() > 1;
@@ -396,7 +394,7 @@ impl SelectFuture<'_, '_> {
             if let Some(i) = try_pass(self.arms, &order, false, fcx) {
                 return Poll::Ready(Some(i));
             }
-            if deadline.is_some_and(|d| d <= Instant::now()) {
+            if deadline.is_some_and(|d| d <= crate::time::now()) {
                 let fcx = self.has_futures.then_some(&mut *cx);
                 return Poll::Ready(try_pass(self.arms, &order, true, fcx));
             }

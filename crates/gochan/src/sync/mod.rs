@@ -36,10 +36,16 @@ pub(crate) use loom::sync::atomic::{
 /// Wakes one blocked thread: `std`'s park/unpark, or under loom a mutex and condvar per
 /// thread (loom's `unpark` wrongly unblocks a thread that is blocked on a mutex, not
 /// parked: tokio-rs/loom#249).
+///
+/// A thread inside a `synctest` bubble carries its seat: `unpark` then also tells the
+/// bubble that the thread is running again, before it is scheduled, so the bubble never
+/// sees "everyone blocked" while a woken thread has yet to run.
 #[derive(Debug, Clone)]
 pub(crate) struct Parker {
     #[cfg(not(loom))]
     thread: std::thread::Thread,
+    #[cfg(not(loom))]
+    seat: Option<std::sync::Arc<crate::synctest::Seat>>,
     #[cfg(loom)]
     inner: std::sync::Arc<(loom::sync::Mutex<bool>, loom::sync::Condvar)>,
 }
@@ -58,6 +64,8 @@ impl Parker {
         Parker {
             #[cfg(not(loom))]
             thread: std::thread::current(),
+            #[cfg(not(loom))]
+            seat: crate::synctest::seat(),
             #[cfg(loom)]
             inner: TOKEN.with(|t| t.clone()),
         }
@@ -78,7 +86,12 @@ impl Parker {
     /// Makes the token available and wakes the thread if it is parked.
     pub(crate) fn unpark(&self) {
         #[cfg(not(loom))]
-        self.thread.unpark();
+        {
+            if let Some(seat) = &self.seat {
+                seat.wake();
+            }
+            self.thread.unpark();
+        }
         #[cfg(loom)]
         {
             *self.inner.0.lock().unwrap() = true;
@@ -106,17 +119,46 @@ impl Parker {
             });
         }
     }
+}
 
-    /// Blocks until the token is available (may return spuriously). Only the thread this
-    /// parker belongs to may call it.
-    pub(crate) fn park(&self) {
-        Parker::park_current(None);
+/// Parks the calling thread until its token is available (may return spuriously) or
+/// `deadline` passes. Returns `true`, without parking, once `deadline` has passed. Inside
+/// a `synctest` bubble the deadline is on the bubble's virtual clock and the thread counts
+/// as durably blocked while it is parked here if `durable` (it waits only on channels of
+/// its own bubble).
+pub(crate) fn park_until(deadline: Option<std::time::Instant>, durable: bool) -> bool {
+    #[cfg(not(loom))]
+    if let Some(seat) = crate::synctest::seat() {
+        return seat.park_until(deadline, durable);
     }
+    let _ = durable;
+    match deadline {
+        None => Parker::park_current(None),
+        Some(d) => {
+            let now = std::time::Instant::now();
+            if now >= d {
+                return true;
+            }
+            Parker::park_current(Some(d - now));
+        }
+    }
+    false
+}
 
-    /// Like `park`, for at most `d`.
-    pub(crate) fn park_timeout(&self, d: std::time::Duration) {
-        Parker::park_current(Some(d));
-    }
+/// Starts a select's registration: from here on, registering on a channel of another
+/// `synctest` bubble (or of none) makes the select's wait not durable.
+pub(crate) fn select_begin() {
+    #[cfg(not(loom))]
+    crate::synctest::begin_select();
+}
+
+/// Whether the select registered since [`select_begin`] waits only on channels of the
+/// caller's bubble (always true outside bubbles).
+pub(crate) fn select_durable() -> bool {
+    #[cfg(not(loom))]
+    return crate::synctest::select_durable();
+    #[cfg(loom)]
+    true
 }
 
 /// A mutex with `parking_lot`'s API (no poisoning), or loom's in models.
@@ -224,10 +266,35 @@ pub(crate) fn spin_wait(mut ready: impl FnMut() -> bool) -> bool {
     ready()
 }
 
-/// Starts a thread: `std`'s, or under loom a model thread (an OS thread would touch the
-/// model's objects outside the model).
+/// Starts a thread: `std`'s (in the caller's `synctest` bubble, if any), or under loom a
+/// model thread (an OS thread would touch the model's objects outside the model).
 #[cfg(not(loom))]
-pub(crate) use std::thread::spawn;
+pub(crate) fn spawn<F, T>(f: F) -> std::thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let ticket = crate::synctest::ticket();
+    std::thread::spawn(move || ticket.run(f))
+}
 
 #[cfg(loom)]
 pub(crate) use loom::thread::spawn;
+
+/// Starts a named OS thread in the caller's `synctest` bubble, if any (under loom too: the
+/// callers of this one run outside the models or not at all there).
+pub(crate) fn spawn_named<F, T>(name: &str, f: F) -> std::io::Result<std::thread::JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    #[cfg(not(loom))]
+    {
+        let ticket = crate::synctest::ticket();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || ticket.run(f))
+    }
+    #[cfg(loom)]
+    std::thread::Builder::new().name(name.into()).spawn(f)
+}

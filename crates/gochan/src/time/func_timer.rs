@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::service::{self, TimerId};
 use crate::sync::Mutex;
@@ -64,9 +64,7 @@ fn run_off_timer_thread(f: Arc<dyn Fn() + Send + Sync>) {
     #[cfg(not(loom))]
     {
         let g = f.clone();
-        let spawned = std::thread::Builder::new()
-            .name("gochan-after-func".into())
-            .spawn(move || g());
+        let spawned = crate::sync::spawn_named("gochan-after-func", move || g());
         if spawned.is_err() {
             f();
         }
@@ -77,7 +75,7 @@ fn run_off_timer_thread(f: Arc<dyn Fn() + Send + Sync>) {
 
 impl FuncTimer {
     fn arm(&self, st: &mut FState, d: Duration) {
-        let Some(at) = Instant::now().checked_add(d) else {
+        let Some(at) = crate::time::now().checked_add(d) else {
             return; // too far in the future to ever fire
         };
         st.armed = true;

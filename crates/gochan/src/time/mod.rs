@@ -68,6 +68,60 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
     Ticker::new(d).c
 }
 
+/// The current time: Go's `time.Now`. Inside a [`synctest`](crate::synctest) bubble it is
+/// the bubble's virtual clock (it moves only when every thread of the bubble is blocked);
+/// elsewhere it is `Instant::now()`. Every gochan deadline (`after`, `Timer`,
+/// `recv_timeout`, `with_timeout`, ...) is measured on this clock.
+///
+/// ```
+/// use std::time::Duration;
+/// let elapsed = gochan::synctest::run(|| {
+///     let start = gochan::time::now();
+///     gochan::time::sleep(Duration::from_secs(30)); // virtual: returns at once
+///     gochan::time::now() - start
+/// });
+/// assert_eq!(elapsed, Duration::from_secs(30));
+/// ```
+pub fn now() -> Instant {
+    #[cfg(not(loom))]
+    if let Some(now) = crate::synctest::virtual_now() {
+        return now;
+    }
+    Instant::now()
+}
+
+/// Blocks the calling thread for `d`: Go's `time.Sleep`. Inside a
+/// [`synctest`](crate::synctest) bubble the sleep is on the virtual clock (the thread is
+/// durably blocked meanwhile); elsewhere it is `std::thread::sleep`.
+///
+/// ```
+/// let t = std::time::Instant::now();
+/// gochan::time::sleep(std::time::Duration::from_millis(2));
+/// assert!(t.elapsed() >= std::time::Duration::from_millis(2));
+/// ```
+pub fn sleep(d: Duration) {
+    match now().checked_add(d) {
+        Some(at) => sleep_until(at),
+        None => loop {
+            // Longer than any clock can say: forever, as Go's Sleep of a huge duration.
+            sleep_until(now() + Duration::from_secs(86_400 * 365));
+        },
+    }
+}
+
+/// Blocks until [`now`] reaches `at`.
+pub(crate) fn sleep_until(at: Instant) {
+    #[cfg(not(loom))]
+    if crate::synctest::virtual_now().is_some() {
+        while !crate::sync::park_until(Some(at), true) {}
+        return;
+    }
+    let now = Instant::now();
+    if at > now {
+        std::thread::sleep(at - now);
+    }
+}
+
 /// Number of timers pending in the process-wide service (diagnostics and tests).
 ///
 /// ```

@@ -64,6 +64,8 @@ impl Action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimerId {
     slot: u32,
+    /// The table: 0 for the process's service, else a `synctest` bubble's id.
+    table: u32,
     seq: u64,
 }
 
@@ -108,8 +110,16 @@ impl State {
     }
 }
 
-struct Service {
+/// A table of timers with its own clock: the process's service (real time, its thread
+/// fires), or a `synctest` bubble's (virtual time, the bubble's driver fires).
+pub(crate) struct Table {
     state: Mutex<State>,
+    /// The id every [`TimerId`] of this table carries (0: the process's service).
+    id: u32,
+}
+
+struct Service {
+    table: Table,
     /// The service thread, woken when a timer becomes the earliest. Under loom there is
     /// none: a model fires due timers itself ([`fire_due`], from any model thread).
     #[cfg(not(loom))]
@@ -127,7 +137,7 @@ fn service() -> &'static Service {
             .spawn(run)
             .expect("gochan: cannot start the timer thread");
         Service {
-            state: Mutex::new(State::new()),
+            table: Table::new(0),
             thread: handle.thread().clone(),
         }
     })
@@ -144,7 +154,7 @@ fn started() -> Option<&'static Service> {
 #[cfg(loom)]
 loom::lazy_static! {
     static ref SERVICE: Service = Service {
-        state: Mutex::new(State::new()),
+        table: Table::new(0),
     };
 }
 
@@ -170,10 +180,12 @@ pub(crate) fn schedule_target(at: Instant, target: Arc<dyn Target>, token: u64) 
 }
 
 fn insert(at: Instant, action: Action) -> TimerId {
+    #[cfg(not(loom))]
+    if let Some(bubble) = crate::synctest::current() {
+        return bubble.timers().insert(at, action).0;
+    }
     let svc = service();
-    let mut st = svc.state.lock();
-    let (id, earliest) = st.insert(at, action);
-    drop(st);
+    let (id, earliest) = svc.table.insert(at, action);
     #[cfg(not(loom))]
     if earliest {
         svc.thread.unpark();
@@ -186,14 +198,65 @@ fn insert(at: Instant, action: Action) -> TimerId {
 /// Cancels a timer. Returns `true` if it was pending and will not run (again). A
 /// periodic timer cancelled while its callback runs is not rescheduled (returns `false`).
 pub(crate) fn cancel(id: TimerId) -> bool {
+    #[cfg(not(loom))]
+    if id.table != 0 {
+        return crate::synctest::find(id.table).is_some_and(|b| b.timers().cancel(id));
+    }
     let Some(svc) = started() else {
         return false;
     };
-    let mut st = svc.state.lock();
-    let (prevented, dropped) = st.cancel(id);
-    drop(st);
-    drop(dropped); // an action's captures are dropped outside the lock
-    prevented
+    svc.table.cancel(id)
+}
+
+impl Table {
+    pub(crate) fn new(id: u32) -> Table {
+        Table {
+            state: Mutex::new(State::new()),
+            id,
+        }
+    }
+
+    /// Adds a timer; also says whether it is now the earliest.
+    fn insert(&self, at: Instant, action: Action) -> (TimerId, bool) {
+        let (mut id, earliest) = self.state.lock().insert(at, action);
+        id.table = self.id;
+        (id, earliest)
+    }
+
+    /// Cancels `id`: whether that prevented a run.
+    pub(crate) fn cancel(&self, id: TimerId) -> bool {
+        let mut st = self.state.lock();
+        let (prevented, dropped) = st.cancel(id);
+        drop(st);
+        drop(dropped); // an action's captures are dropped outside the lock
+        prevented
+    }
+
+    /// The earliest deadline of a live timer (tombstones on top are dropped).
+    pub(crate) fn next_live(&self) -> Option<Instant> {
+        let mut st = self.state.lock();
+        while let Some(&Reverse((at, i, seq))) = st.heap.peek() {
+            let live = st.slots.get(i as usize).is_some_and(|slot| {
+                slot.seq == seq && matches!(slot.state, SlotState::Pending { at: a, .. } if a == at)
+            });
+            if live {
+                return Some(at);
+            }
+            st.heap.pop();
+            st.stale = st.stale.saturating_sub(1);
+        }
+        None
+    }
+
+    /// Fires every timer due at `now` on the calling thread ([`fire_due`]).
+    pub(crate) fn fire_due(&self, now: Instant) {
+        fire_due(self, now, &mut Vec::new());
+    }
+
+    /// Number of pending timers.
+    pub(crate) fn live(&self) -> usize {
+        self.state.lock().live
+    }
 }
 
 impl State {
@@ -228,7 +291,14 @@ impl State {
         self.live += 1;
         let earliest = self.heap.peek().is_none_or(|r| at < r.0 .0);
         self.heap.push(Reverse((at, slot, seq)));
-        (TimerId { slot, seq }, earliest)
+        (
+            TimerId {
+                slot,
+                table: 0,
+                seq,
+            },
+            earliest,
+        )
     }
 
     /// Cancels `id`: whether that prevented a run, and the action to drop (outside the
@@ -267,7 +337,7 @@ impl State {
 
 /// Number of pending timers (for tests and benchmarks).
 pub(crate) fn pending() -> usize {
-    started().map_or(0, |s| s.state.lock().live)
+    started().map_or(0, |s| s.table.live())
 }
 
 /// Rebuilds the heap when tombstones outnumber live timers, and gives memory back once a
@@ -320,11 +390,11 @@ fn run() {
     let svc = service();
     let mut due: Vec<(u32, u64, Action)> = Vec::new();
     loop {
-        fire_due(svc, Instant::now(), &mut due);
+        fire_due(&svc.table, Instant::now(), &mut due);
         if due.capacity() > 1024 {
             due.shrink_to(64); // after a burst of timers firing at once
         }
-        let next = svc.state.lock().heap.peek().map(|r| r.0 .0);
+        let next = svc.table.state.lock().heap.peek().map(|r| r.0 .0);
         match next {
             None => thread::park(),
             Some(at) => {
@@ -340,8 +410,8 @@ fn run() {
 /// One round of the service: takes every timer due at `now` out of the heap, then runs
 /// their actions one by one (each unless cancelled meanwhile), rescheduling periodic ones.
 /// `due` is scratch space, empty on entry and on return.
-fn fire_due(svc: &Service, now: Instant, due: &mut Vec<(u32, u64, Action)>) {
-    let mut st = svc.state.lock();
+fn fire_due(table: &Table, now: Instant, due: &mut Vec<(u32, u64, Action)>) {
+    let mut st = table.state.lock();
     while let Some(&Reverse((at, i, seq))) = st.heap.peek() {
         if at > now {
             break;
@@ -366,9 +436,13 @@ fn fire_due(svc: &Service, now: Instant, due: &mut Vec<(u32, u64, Action)>) {
     sweep(&mut st);
     drop(st);
     for (i, seq, mut action) in due.drain(..) {
-        let id = TimerId { slot: i, seq };
+        let id = TimerId {
+            slot: i,
+            table: table.id,
+            seq,
+        };
         let still_due = {
-            let mut st = svc.state.lock();
+            let mut st = table.state.lock();
             match st.slot_mut(id) {
                 Some(s) if matches!(s.state, SlotState::Due) => {
                     s.state = SlotState::Running { cancelled: false };
@@ -389,7 +463,7 @@ fn fire_due(svc: &Service, now: Instant, due: &mut Vec<(u32, u64, Action)>) {
                 None
             }
         };
-        let mut st = svc.state.lock();
+        let mut st = table.state.lock();
         let cancelled = matches!(
             st.slot_mut(id).map(|s| &s.state),
             Some(SlotState::Running { cancelled: true })
@@ -413,7 +487,7 @@ fn fire_due(svc: &Service, now: Instant, due: &mut Vec<(u32, u64, Action)>) {
 /// on the calling model thread.
 #[cfg(loom)]
 pub(crate) fn fire_due_now(now: Instant) {
-    fire_due(service(), now, &mut Vec::new());
+    fire_due(&service().table, now, &mut Vec::new());
 }
 
 #[cfg(all(test, not(loom)))]

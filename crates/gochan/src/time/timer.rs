@@ -56,7 +56,7 @@ impl TimerHook for TimerCore {
             Some(at) if st.armed => at,
             _ => return,
         };
-        let now = Instant::now();
+        let now = crate::time::now();
         if due > now {
             return;
         }
@@ -189,7 +189,7 @@ impl TimerCore {
 }
 
 fn deadline(d: Duration) -> Option<Instant> {
-    Instant::now().checked_add(d)
+    crate::time::now().checked_add(d)
 }
 
 /// A single event: its channel `c` receives the time once, after the duration. Go's
