@@ -1,9 +1,10 @@
-//! A simulated search backend (seed 004's Google Web Search API stand-in), served over
-//! real loopback HTTP: `GET /search?q=...&userip=...` answers JSON after the backend's
-//! latency, unless the request's context ends first. The work runs in its own task tied to
-//! the request context (as a real backend would hand a query to a worker): when the caller
-//! goes away or its deadline passes, the work sees its context end, stops, and says so in
-//! the log. [`Stats`] counts it all, including work still running.
+//! A simulated search backend (a stand-in for the Google Web Search API that the Go blog's
+//! "Go Concurrency Patterns: Context" calls), served over real loopback HTTP:
+//! `GET /search?q=...&userip=...` answers JSON after the backend's latency, unless the
+//! request's context ends first. The work runs in its own task tied to the request context
+//! (as a real backend would hand a query to a worker): when the caller goes away or its
+//! deadline passes, the work sees its context end, stops, and says so in the log. [`Stats`]
+//! counts it all, including work still running.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,7 +138,8 @@ async fn work(
     Some(results_json(&backend.name, &q, userip.as_deref()))
 }
 
-/// Three results per query, in the shape of the Google AJAX Search API the seed decodes.
+/// Three results per query, in the shape of the Google AJAX Search API that the Go blog's
+/// example decodes.
 fn results_json(name: &str, q: &str, userip: Option<&str>) -> String {
     let results: Vec<serde_json::Value> = (1..=3)
         .map(|i| {

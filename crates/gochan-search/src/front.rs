@@ -1,4 +1,5 @@
-//! The front end: seed 004's `handleSearch` and `google.Search`, over real HTTP.
+//! The front end: `handleSearch` and `google.Search` of the Go blog's "Go Concurrency Patterns:
+//! Context" (<https://go.dev/blog/context>), over real HTTP.
 //!
 //! `GET /` is a search form; `GET /search?q=...&timeout=...` fans out to every backend
 //! under the request's context (from [`gochan_http::ContextLayer`]: ends when the client
@@ -31,7 +32,7 @@ pub(crate) struct Front {
     pub(crate) log: Log,
 }
 
-/// One search result (seed 004's `google.Result`).
+/// One search result (the Go blog's `google.Result`).
 #[derive(Clone, Debug)]
 struct Hit {
     title: String,
@@ -59,7 +60,7 @@ pub(crate) async fn handle(
     })
 }
 
-/// Seed 004's `handleSearch`.
+/// The Go blog's `handleSearch`.
 async fn search(front: &Front, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     let params = query_pairs(req.uri().query());
     let raw_timeout = params.get("timeout").map(String::as_str).unwrap_or("");
@@ -103,7 +104,7 @@ async fn search(front: &Front, req: &Request<Incoming>) -> Response<Full<Bytes>>
     }
 }
 
-/// Seed 004's `google.Search`, against every backend at once: each call runs under `ctx`
+/// The Go blog's `google.Search`, against every backend at once: each call runs under `ctx`
 /// and ends with it, so when this returns no call is left running.
 async fn fan_out(front: &Front, ctx: &Context, q: &str) -> Vec<Outcome> {
     let mut calls = tokio::task::JoinSet::new();
@@ -111,7 +112,7 @@ async fn fan_out(front: &Front, ctx: &Context, q: &str) -> Vec<Outcome> {
         let mut url = format!("http://{addr}/search?");
         let mut qs = form_urlencoded::Serializer::new(String::new());
         qs.append_pair("q", q);
-        // If ctx carries the user IP address, forward it (as the seed does).
+        // If ctx carries the user IP address, forward it (as the Go blog's `google.Search` does).
         if let Some(ip) = gochan_http::client_ip(ctx) {
             qs.append_pair("userip", &ip.to_string());
         }
@@ -139,7 +140,7 @@ async fn fan_out(front: &Front, ctx: &Context, q: &str) -> Vec<Outcome> {
         .collect()
 }
 
-/// One backend call (seed 004's `httpDo` with its JSON-decoding closure).
+/// One backend call (the Go blog's `httpDo` with its JSON-decoding closure).
 async fn call(client: &gochan_http::Client, ctx: &Context, name: &str, url: &str) -> Outcome {
     let outcome = |status: String, hits| Outcome {
         backend: name.to_string(),
@@ -188,7 +189,7 @@ struct Summary<'a> {
     outcomes: &'a [Outcome],
 }
 
-/// The search form, and the results when there are some (seed 004's `resultsTemplate`:
+/// The search form, and the results when there are some (the Go blog's `resultsTemplate`:
 /// the results, then "N results in ELAPSED; timeout TIMEOUT").
 fn page(q: &str, timeout: &str, summary: Option<Summary<'_>>) -> String {
     let mut s = String::from(concat!(

@@ -1,4 +1,5 @@
-//! `gochan-search`: seed 004's search server. Prints its URL and serves until Ctrl-C;
+//! `gochan-search`: the search server of the Go blog's "Go Concurrency Patterns: Context"
+//! (<https://go.dev/blog/context>). Prints its URL and serves until Ctrl-C;
 //! `--demo` fires a few requests at itself, prints what came back and exits.
 //!
 //! ```text

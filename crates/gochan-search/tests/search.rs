@@ -1,5 +1,5 @@
-//! Seed 004's search server over real loopback HTTP, with a real client: timeouts bound
-//! the response, slow backends are cancelled (and say so), a client that goes away
+//! The Go blog's Context search server over real loopback HTTP, with a real client: timeouts
+//! bound the response, slow backends are cancelled (and say so), a client that goes away
 //! cancels everything it started, bad input gets Go's answers.
 
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,8 @@
 //! `context.AfterFunc`: run a function once a context ends.
 //!
-//! Not in the seeds' code (seed 004 only describes adapting other cancellation mechanisms
-//! to a context); these are the two `AfterFunc` examples of Go's `context` package docs.
+//! Not in the Go blog posts' code ("Go Concurrency Patterns: Context" only describes
+//! adapting other cancellation mechanisms to a context); these are the two `AfterFunc`
+//! examples of Go's `context` package docs.
 //!
 //! `ExampleAfterFunc_cond`: wait on a `sync.Cond` until a context ends.
 //!

@@ -1,15 +1,17 @@
-//! Channel semantics: unbuffered and buffered channels, and what the runtime's `hchan`
-//! code in the seed does on send, receive and close, as seen from a program.
+//! Channel semantics: unbuffered and buffered channels, and what the `hchan` code of Go's
+//! runtime (`runtime/chan.go`) does on send, receive and close, as seen from a program.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "Channel": "无缓冲 channel" (an unbuffered send
-//! blocks until the value is received), "有缓冲 channel" (buffered sends do not block
-//! while there is room), and the runtime source walk-through (`hchan`, `makechan`,
-//! `chansend`, `chanrecv`, `closechan`). That source is the library's internals (gochan's
-//! `chan::core` is its counterpart), so there is nothing to port line by line; this program
-//! shows the behaviour those snippets implement:
+//! Mirrors Go's channels as the Go spec describes them (<https://go.dev/ref/spec>, "Channel
+//! types", "Send statements", "Receive operator": an unbuffered send blocks until the value
+//! is received, buffered sends do not block while there is room), and the runtime source,
+//! `runtime/chan.go` (`hchan`, `makechan`, `chansend`, `chanrecv`, `closechan`). That
+//! source is the library's internals (gochan's `chan::core` is its counterpart), so there
+//! is nothing to port line by line; this program shows the behaviour those snippets
+//! implement:
 //!
 //! ```go
-//! // chansend: "如果当前存在等待接收数据的 goroutine 直接取出第一个，将数据传递给第一个等待的 goroutine"
+//! // chansend: "Found a waiting receiver. We pass the value we want to send
+//! // directly to the receiver, bypassing the channel buffer (if any)."
 //! if sg := c.recvq.dequeue(); sg != nil { send(c, sg, ep, ...); return true }
 //! // chansend: buffer not full -> store and return
 //! if c.qcount < c.dataqsiz { typedmemmove(c.elemtype, qp, ep); ...; return true }

@@ -1,7 +1,8 @@
 //! Timeout control with a context: a handler gives a slow rpc `ms` milliseconds.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "使用场景 / 超时控制" (the same program is in
-//! seed `003_1bc350b63e8dd656.txt`, "使用场景 / 超时控制"):
+//! Mirrors the classic timeout-control program for Go's `context.WithTimeout`
+//! (<https://pkg.go.dev/context#WithTimeout>): a handler waits for a slow rpc or for its
+//! context's deadline, whichever comes first:
 //!
 //! ```go
 //! func rpc() (string, error) {
@@ -34,7 +35,7 @@
 //! }
 //! ```
 //!
-//! The seed's output:
+//! Go's output:
 //!
 //! ```text
 //! timeout: 50 ms, context exit: context deadline exceeded
@@ -54,8 +55,8 @@
 //! - Go's `main` starts each request one second after the previous one only so the output
 //!   lines do not interleave; here each request's thread is joined before the next starts,
 //!   which gives the same order without four seconds of sleeping.
-//! - The 100 ms request is a tie between a 100 ms deadline and a 100 ms rpc. The seed's run
-//!   printed `result`; the deadline's timer is armed before the rpc starts, so either line
+//! - The 100 ms request is a tie between a 100 ms deadline and a 100 ms rpc. Go's output
+//!   above shows `result`; the deadline's timer is armed before the rpc starts, so either line
 //!   can appear, in Go as here (the test accepts both).
 //! - In Go, the rpc goroutine of the request that timed out leaks: it blocks forever on
 //!   `r <- result{...}` since nobody receives from the unbuffered `r` any more. In gochan,

@@ -1,16 +1,16 @@
-//! The context tree's rules, as the seeds' walk-throughs of the `context` source describe
-//! them, checked from the outside.
+//! The context tree's rules, as the source of Go's `context` package implements them,
+//! checked from the outside.
 //!
-//! Mirrors the source snippets of seed `001_2f230f32da63a547.txt` ("2. 常用的context方法":
-//! `WithCancel`, `WithDeadline`, `WithTimeout`, `WithValue`), seed `002_5b4c3b9dfbdb3a7a.txt`
-//! (`emptyCtx`, `cancelCtx`, lazy `Done`, `cancel`, `timerCtx`, `valueCtx`) and the same
-//! material in seeds 000 and 003 (`propagateCancel`, `parentCancelCtx`, the "函数签名"
-//! listing). Those are the library's internals (gochan's `context::tree`), so instead of a
-//! port this program shows the behaviour they implement:
+//! Mirrors Go's `context` package (<https://pkg.go.dev/context>) and its source,
+//! `src/context/context.go` (here as of Go 1.20): `WithCancel`, `WithDeadline`,
+//! `WithTimeout`, `WithValue`, `emptyCtx`, `cancelCtx` (lazy `Done`, `cancel`), `timerCtx`,
+//! `valueCtx`, `propagateCancel`, `parentCancelCtx` and the exported functions' signatures.
+//! Those are the library's internals (gochan's `context::tree`), so instead of a port this
+//! program shows the behaviour they implement:
 //!
 //! ```go
 //! func (*emptyCtx) Done() <-chan struct{} { return nil }       // Background never ends
-//! // Done: "多次调用同一个 context done 方法会返回相同的 channel"
+//! // Done: "Successive calls to Done return the same value."
 //! // propagateCancel: parent already canceled -> child.cancel(false, parent.Err())
 //! // cancel: close(c.done); for child := range c.children { child.cancel(false, err) }
 //! //         ...; if removeFromParent { removeChild(c.Context, c) }
@@ -22,7 +22,7 @@
 //! // valueCtx.Value: if c.key == key { return c.val }; return c.Context.Value(key)
 //! ```
 //!
-//! and the example in `WithTimeout`'s doc comment (seed 001):
+//! and the example in `WithTimeout`'s doc comment:
 //!
 //! ```go
 //! func slowOperationWithTimeout(ctx context.Context) (Result, error) {

@@ -1,8 +1,8 @@
 //! Explicit cancellation: closing a shared `done` channel tells every stage to return.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, section "Go 并发模式 / Cancellation"
-//! ("通过 close channel 来通知其他 goroutine 取消"), from the Go blog post "Pipelines and
-//! cancellation", section "Explicit cancellation":
+//! Mirrors the Go blog post "Go Concurrency Patterns: Pipelines and cancellation"
+//! (<https://go.dev/blog/pipelines>), section "Explicit cancellation" (closing a channel
+//! tells every goroutine to stop):
 //!
 //! ```go
 //! func main() {
@@ -52,7 +52,7 @@
 //! - `defer close(done)` is a guard that closes `done` when `run` returns ([`Defer`]).
 //!   (Dropping the only `Sender` would close it as well.)
 //! - `defer close(out)` / `defer wg.Done()` inside goroutines are the same guard.
-//! - `gen(done, nums...)` (only used, not shown, in the seed) sends like `sq` does.
+//! - `gen(done, nums...)` (used but not shown above) sends like `sq` does.
 //!
 //! Go prints one line, `4` or `9`. After it, this program also checks (by assertion, so the
 //! output stays Go's) that every goroutine it started has returned.

@@ -1,14 +1,15 @@
 //! Cancel on first error: f1 fails after 1 ms, which cancels f2's long wait.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "使用场景 / 错误取消" (the same program is in
-//! seed `003_1bc350b63e8dd656.txt`, "错误取消"):
+//! Mirrors cancel-on-first-error with Go's `context` package: the first goroutine to fail
+//! calls the shared `cancel` (the logic of `golang.org/x/sync/errgroup`,
+//! <https://pkg.go.dev/golang.org/x/sync/errgroup>):
 //!
 //! ```go
 //! func f1(ctx context.Context) error {
 //!     select {
 //!     case <-ctx.Done():
 //!         return fmt.Errorf("f1: %w", ctx.Err())
-//!     case <-time.After(time.Millisecond): // 模拟短时间报错
+//!     case <-time.After(time.Millisecond): // simulate a quick failure
 //!         return fmt.Errorf("f1 err in 1ms")
 //!     }
 //! }
@@ -17,7 +18,7 @@
 //!     select {
 //!     case <-ctx.Done():
 //!         return fmt.Errorf("f2: %w", ctx.Err())
-//!     case <-time.After(time.Hour): // 模拟一个耗时操作
+//!     case <-time.After(time.Hour): // simulate a slow operation
 //!         return nil
 //!     }
 //! }
@@ -45,7 +46,7 @@
 //! }
 //! ```
 //!
-//! The seed's output: `f1 err in 1ms`, then `f2: context canceled`.
+//! Go's output: `f1 err in 1ms`, then `f2: context canceled`.
 //!
 //! - `cancel` is called from two goroutines: the `CancelFunc` is shared through an `Arc`
 //!   (its `cancel()` takes `&self` and is idempotent).
@@ -54,9 +55,9 @@
 //! - `time.After(time.Hour)` is `gochan::after(Duration::from_secs(3600))`; when `f2`
 //!   returns, its timer channel is dropped, which removes the timer.
 //!
-//! The seed remarks that this is errgroup's logic; the second half of the program is the
-//! same thing with [`gochan::group::ErrGroup`] (`errgroup.WithContext`, `g.Go`, `g.Wait`),
-//! which returns the first error and has already cancelled the others' context.
+//! This is errgroup's logic; the second half of the program is the same thing with
+//! [`gochan::group::ErrGroup`] (`errgroup.WithContext`, `g.Go`, `g.Wait`), which returns
+//! the first error and has already cancelled the others' context.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Fan-out, fan-in: two `sq` workers read one channel; `merge` multiplexes their outputs.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, section "Go 并发模式 / Fan-out, Fan-in":
+//! Mirrors the Go blog post "Go Concurrency Patterns: Pipelines and cancellation"
+//! (<https://go.dev/blog/pipelines>), section "Fan-out, fan-in":
 //!
 //! ```go
 //! func main() {

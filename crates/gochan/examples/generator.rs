@@ -1,8 +1,8 @@
 //! A generator that does not leak: it stops when its context is cancelled.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "使用场景 / 在某些情况下可以用来防止 goroutine
-//! 泄漏" (also in seed `003_1bc350b63e8dd656.txt`), the `context` package's `WithCancel`
-//! example:
+//! Mirrors the `context` package's `WithCancel` example
+//! (<https://pkg.go.dev/context#example-WithCancel>: a cancelable context prevents a
+//! goroutine leak):
 //!
 //! ```go
 //! func main() {

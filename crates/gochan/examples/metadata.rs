@@ -1,7 +1,8 @@
 //! Context values are immutable: "modify" metadata by copying it into a new value node
 //! (copy-on-write), as grpc's `metadata.AppendToOutgoingContext` does.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "Context / Context 是 immutable 的":
+//! Mirrors grpc-go's `metadata` package (<https://pkg.go.dev/google.golang.org/grpc/metadata>),
+//! which treats context values as immutable:
 //!
 //! ```go
 //! type rawMD struct {
@@ -23,7 +24,7 @@
 //! }
 //! ```
 //!
-//! and the seed's map variant in prose: take map1 from ctx1, build map2 as a copy of map1
+//! and the same idea for a plain map: take map1 from ctx1, build map2 as a copy of map1
 //! plus `"k2": "v2"`, and put it into ctx2 with `context.WithValue`; ctx1 still sees map1.
 //!
 //! - `mdOutgoingKey{}` + `rawMD`: gochan keys a value by its type, so the value type
@@ -32,7 +33,7 @@
 //! - Go's `copy(added, md.added)` copies the outer slice and shares the inner ones; here the
 //!   inner lists are `Arc<[String]>`, so copying `added` is just as shallow, and `md` is an
 //!   `Arc` shared by every node as Go shares the map.
-//! - `FromOutgoingContext` (grpc's reader, not shown in the seed) merges `md` and `added`.
+//! - `FromOutgoingContext` (grpc's reader, not shown above) merges `md` and `added`.
 //! - Values must be `Send + Sync`: contexts cross threads, so do their values.
 
 use std::collections::BTreeMap;
@@ -61,7 +62,7 @@ fn new_outgoing_context(ctx: &Context, md: Md) -> Context {
     )
 }
 
-/// grpc's `metadata.AppendToOutgoingContext`, as in the seed.
+/// grpc's `metadata.AppendToOutgoingContext`, as shown above.
 fn append_to_outgoing_context(ctx: &Context, kv: &[&str]) -> Context {
     if kv.len() % 2 == 1 {
         panic!(
@@ -99,7 +100,7 @@ fn go_fmt(md: &Md) -> String {
     format!("map[{}]", items.join(" "))
 }
 
-/// The seed's map variant: a copy-on-write map stored in the context.
+/// The map variant: a copy-on-write map stored in the context.
 #[derive(Clone, Default)]
 struct Settings(Arc<BTreeMap<String, String>>);
 

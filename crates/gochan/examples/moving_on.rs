@@ -1,7 +1,8 @@
 //! Moving on: ask several replicas, take the first reply, let the others go.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, section "Go 并发模式 / Moving on"
-//! ("多个 goroutine 查询结果只接受最快的那个返回"):
+//! Mirrors the Go blog post "Go Concurrency Patterns: Timing out, moving on"
+//! (<https://go.dev/blog/concurrency-timeouts>), "moving on": several goroutines query
+//! replicas and only the fastest answer is taken:
 //!
 //! ```go
 //! func Query(conns []Conn, query string) Result {
@@ -19,7 +20,7 @@
 //! ```
 //!
 //! - `make(chan Result, 1)` is `gochan::bounded(1)`: the buffer of one keeps the first
-//!   result even if the caller is not receiving yet (the seed's comment explains why).
+//!   result even if the caller is not receiving yet (the post explains why).
 //! - `select { case ch <- v: default: }` is `select! { send(ch, v) -> _ => {}, default => {} }`;
 //!   as in Go, `c.DoQuery(query)` is evaluated before the select, then the send is tried
 //!   once without blocking, so slower replicas drop their result and their thread ends.

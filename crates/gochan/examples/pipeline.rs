@@ -1,7 +1,7 @@
 //! Pipeline: stages connected by channels, `gen -> sq -> sq`, printing 16 then 81.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, section "Go 并发模式 / Pipeline" (from the Go
-//! blog post "Go Concurrency Patterns: Pipelines and cancellation"):
+//! Mirrors the Go blog post "Go Concurrency Patterns: Pipelines and cancellation"
+//! (<https://go.dev/blog/pipelines>), section "Squaring numbers":
 //!
 //! ```go
 //! func gen(nums ...int) <-chan int {

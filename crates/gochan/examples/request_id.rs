@@ -1,9 +1,9 @@
 //! Request-scoped values: a middleware puts a request id into the context; the handler and
 //! the logger read it back.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "使用场景 / 传递共享数据" (the same code is in
-//! seed `003_1bc350b63e8dd656.txt`, "传递共享数据"); seed `002_5b4c3b9dfbdb3a7a.txt` adds
-//! "Log 尽量带上 ctx 可以根据 logid 追踪日志" (log with the ctx so a log id traces a request):
+//! Mirrors the request-id middleware of Go's `net/http` with `context.WithValue`
+//! (<https://pkg.go.dev/context#WithValue>), plus a logger that logs with the ctx so a log
+//! id traces a request:
 //!
 //! ```go
 //! const requestIDKey int = 0
@@ -133,7 +133,7 @@ pub fn get_request_id(ctx: &Context) -> Option<&str> {
     ctx.value::<RequestId>().map(|id| id.0.as_str())
 }
 
-/// A logger that reads the request id from the context (seed 002: log with the ctx).
+/// A logger that reads the request id from the context (log with the ctx).
 fn log(ctx: &Context, out: &Sender<String>, msg: &str) {
     let id = get_request_id(ctx).unwrap_or("-");
     let _ = out.send(format!("[request_id={id}] {msg}"));

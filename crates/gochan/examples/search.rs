@@ -1,8 +1,8 @@
 //! A search front end: each request gets a context with the user's timeout, the user's IP
 //! travels as a context value, and outgoing calls are cancelled when the context ends.
 //!
-//! Mirrors seed `004_0e75ee9404082d51.txt` (the Go blog post "Go Concurrency Patterns:
-//! Context"), with simulated backends instead of the network:
+//! Mirrors the Go blog post "Go Concurrency Patterns: Context" (<https://go.dev/blog/context>),
+//! with simulated backends instead of the network:
 //!
 //! ```go
 //! func handleSearch(w http.ResponseWriter, req *http.Request) {
@@ -80,9 +80,9 @@
 //!   like a real client whose request carries the context, and counts cancelled calls.
 //! - `httpDo`'s goroutine plus `<-c // Wait for f to return` is a `std::thread::scope`: the
 //!   scope cannot end before `f` returns, which is what lets `f` borrow `results` mutably
-//!   (Go relies on the comment; Rust checks it). The seed asks what happens if `<-c` is
-//!   commented out: in Go, nothing waits for `f`, but it still ends because the client
-//!   watches the context; here the scope waits regardless.
+//!   (Go relies on the comment; Rust checks it). If `<-c` were commented out, nothing in Go
+//!   would wait for `f`, but it would still end because the client watches the context;
+//!   here the scope waits regardless.
 //! - The blog's handler discards `Search`'s error (`err` is reassigned and never read);
 //!   this one prints it.
 //! - The template's `Elapsed` varies from run to run.

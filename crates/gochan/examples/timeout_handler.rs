@@ -1,13 +1,14 @@
 //! `http.TimeoutHandler`'s drawback: the client gets its 503 on time, but a handler that
 //! ignores its context keeps running.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, "缺点" (also in seed `003_1bc350b63e8dd656.txt`):
+//! Mirrors `net/http`'s `TimeoutHandler` (<https://pkg.go.dev/net/http#TimeoutHandler>; its
+//! `ServeHTTP` below is from `net/http/server.go`) and a handler that ignores the context:
 //!
 //! ```go
 //! func main() {
 //!     mux := http.NewServeMux()
 //!     mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
-//!         // 这里阻塞住，goroutine 不会释放的
+//!         // blocks here: the goroutine is never released
 //!         time.Sleep(1000 * time.Second)
 //!         rw.Write([]byte("hello"))
 //!     })
@@ -47,11 +48,12 @@
 //! }
 //! ```
 //!
-//! The seed's pprof after a burst of requests shows the handler goroutines still there (24
-//! blocked in `time.Sleep`). This program serves 10 requests through a twin of
-//! `TimeoutHandler` (1 ms, "xxx") twice: with the seed's handler, whose `sleep` no context
-//! can interrupt (its threads stay, exactly as in Go), and with a handler that waits on
-//! `select! { recv(r.ctx.done()), recv(after(1000 s)) }` instead, whose threads all end.
+//! In Go, a `net/http/pprof` goroutine profile after a burst of requests shows the handler
+//! goroutines still there (blocked in `time.Sleep`). This program serves 10 requests
+//! through a twin of `TimeoutHandler` (1 ms, "xxx") twice: with the Go program's handler,
+//! whose `sleep` no context can interrupt (its threads stay, exactly as in Go), and with a
+//! handler that waits on `select! { recv(r.ctx.done()), recv(after(1000 s)) }` instead,
+//! whose threads all end.
 //!
 //! - `recover()` + `panicChan` is `std::panic::catch_unwind` + a `bounded(1)` channel;
 //!   `panic(p)` is `std::panic::resume_unwind(p)`.
@@ -84,7 +86,7 @@ struct Response {
 type Handler = Arc<dyn Fn(&Mutex<Response>, Request) + Send + Sync>;
 
 /// Go's `http.TimeoutHandler(h, dt, msg)`. `goroutines` counts its handler threads still
-/// running (our stand-in for the seed's pprof goroutine profile).
+/// running (our stand-in for Go's pprof goroutine profile).
 fn timeout_handler(
     h: Handler,
     dt: Duration,
@@ -135,7 +137,7 @@ fn timeout_handler(
     }
 }
 
-/// The seed's handler: blocks for 1000 s whatever happens to the request.
+/// The Go program's handler: blocks for 1000 s whatever happens to the request.
 fn sleeping_handler(rw: &Mutex<Response>, _r: Request) {
     thread::sleep(Duration::from_secs(1000));
     rw.lock().body.push_str("hello");

@@ -1,6 +1,7 @@
 //! A test that stops waiting for a slow job after a timeout.
 //!
-//! Mirrors seed `002_5b4c3b9dfbdb3a7a.txt`, "Context 实现超时控制":
+//! Mirrors a Go test that bounds a slow job with `context.WithTimeout`
+//! (<https://pkg.go.dev/context#WithTimeout>):
 //!
 //! ```go
 //! func doLongJob(ctx context.Context)  {

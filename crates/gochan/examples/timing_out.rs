@@ -1,6 +1,8 @@
 //! Timing out: give up on a channel read after a while.
 //!
-//! Mirrors seed `000_31fd077a70971fff.txt`, section "Go 并发模式 / Timing out":
+//! Mirrors the Go blog post "Go Concurrency Patterns: Timing out, moving on"
+//! (<https://go.dev/blog/concurrency-timeouts>); the post builds its timeout channel with a
+//! sleeping goroutine, `time.After` is the same channel ready-made:
 //!
 //! ```go
 //! select {

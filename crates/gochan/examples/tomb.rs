@@ -1,11 +1,12 @@
 //! Adapting another cancellation mechanism to contexts: a context that ends when its parent
 //! does or when a `Tomb` is killed.
 //!
-//! Mirrors seed `004_0e75ee9404082d51.txt`, "为Context适配代码" (the Go blog's "Adapting code
-//! for Contexts"): "Tomb provides a Kill method that signals cancellation by closing a Dying
-//! channel ... In tomb.go, we provide a Context implementation that is canceled when either
-//! its parent Context is canceled or a provided Tomb is killed." The seed shows no code; the
-//! blog's `tomb.go` is:
+//! Mirrors the Go blog post "Go Concurrency Patterns: Context"
+//! (<https://go.dev/blog/context>), section "Adapting code for Contexts": "Tomb provides a
+//! Kill method that signals cancellation by closing a Dying channel ... In tomb.go, we
+//! provide a Context implementation that is canceled when either its parent Context is
+//! canceled or a provided Tomb is killed." The post shows no code; the `tomb.go` it links
+//! to is:
 //!
 //! ```go
 //! func NewContext(parent context.Context, t *tomb.Tomb) context.Context {

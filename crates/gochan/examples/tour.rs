@@ -1,4 +1,5 @@
-//! A tour of every example: each Go pattern from the seeds, run once, under a short heading.
+//! A tour of every example: each Go pattern from the Go blog's concurrency posts, Go's
+//! `context` package and its runtime's channels, run once, under a short heading.
 //!
 //! `cargo run --release --example tour` takes a couple of seconds. Every section is the
 //! `run()` of one example file (included here as a module), so the tour prints exactly
@@ -50,77 +51,89 @@ type Section = (&'static str, &'static str, fn() -> Vec<String>);
 const SECTIONS: &[Section] = &[
     (
         "channels",
-        "unbuffered, buffered, close, nil (seed 000)",
+        "unbuffered, buffered, close, nil (Go spec, runtime/chan.go)",
         channels::run,
     ),
     (
         "timing_out",
-        "select with time.After (seed 000)",
+        "select with time.After (Go blog: Timing out, moving on)",
         timing_out::run,
     ),
     (
         "moving_on",
-        "first of N replies wins (seed 000)",
+        "first of N replies wins (Go blog: Timing out, moving on)",
         moving_on::run,
     ),
-    ("pipeline", "gen -> sq -> sq (seed 000)", pipeline::run),
-    ("fan_in", "fan-out to two sq, merge (seed 000)", fan_in::run),
+    (
+        "pipeline",
+        "gen -> sq -> sq (Go blog: Pipelines and cancellation)",
+        pipeline::run,
+    ),
+    (
+        "fan_in",
+        "fan-out to two sq, merge (Go blog: Pipelines and cancellation)",
+        fan_in::run,
+    ),
     (
         "done_channel",
-        "cancellation by closing done (seed 000)",
+        "cancellation by closing done (Go blog: Pipelines and cancellation)",
         done_channel::run,
     ),
     (
         "context_tree",
-        "the context source's rules (seeds 000-003)",
+        "the context source's rules (src/context/context.go)",
         context_tree::run,
     ),
     (
         "metadata",
-        "WithValue copy-on-write metadata (seed 000)",
+        "WithValue copy-on-write metadata (grpc metadata)",
         metadata::run,
     ),
     (
         "context_timeout",
-        "handle with a 100 ms rpc (seeds 000, 003)",
+        "handle with a 100 ms rpc (context.WithTimeout)",
         context_timeout::run,
     ),
     (
         "errgroup_cancel",
-        "f1 fails, f2 is cancelled (seeds 000, 003)",
+        "f1 fails, f2 is cancelled (x/sync/errgroup's logic)",
         errgroup_cancel::run,
     ),
     (
         "request_id",
-        "request-id middleware and logger (seeds 000, 002, 003)",
+        "request-id middleware and logger (context.WithValue)",
         request_id::run,
     ),
     (
         "generator",
-        "gen(ctx) that does not leak (seeds 000, 003)",
+        "gen(ctx) that does not leak (context docs)",
         generator::run,
     ),
     (
         "timeout_handler",
-        "TimeoutHandler's leaked handlers (seeds 000, 003)",
+        "TimeoutHandler's leaked handlers (net/http)",
         timeout_handler::run,
     ),
     (
         "worker_leak",
-        "the unread result channel (seed 001)",
+        "the unread result channel (context.WithTimeout)",
         worker_leak::run,
     ),
     (
         "timeout_test",
-        "TestJob with a 5 s timeout (seed 002)",
+        "TestJob with a 5 s timeout (context.WithTimeout)",
         timeout_test::run,
     ),
     (
         "search",
-        "handleSearch / Search / httpDo (seed 004)",
+        "handleSearch / Search / httpDo (Go blog: Context)",
         search::run,
     ),
-    ("tomb", "adapting Tomb to Context (seed 004)", tomb::run),
+    (
+        "tomb",
+        "adapting Tomb to Context (Go blog: Context)",
+        tomb::run,
+    ),
     (
         "after_func",
         "AfterFunc: cond wait and merged cancel (context docs)",

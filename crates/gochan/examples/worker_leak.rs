@@ -1,13 +1,15 @@
 //! The leak that cannot happen: a worker's result channel nobody reads after a timeout.
 //!
-//! Mirrors seed `001_2f230f32da63a547.txt`, "3. context.WithTimeout / 超时控制问题引起的内存泄漏":
+//! Mirrors the classic goroutine leak with Go's `context.WithTimeout`
+//! (<https://pkg.go.dev/context#WithTimeout>): once the caller has timed out, nobody reads
+//! the worker's unbuffered result channel:
 //!
 //! ```go
 //! func worker() error {
 //!     ctx, _ := context.WithTimeout(context.Background(), time.Second*1)
 //!     done := make(chan struct{}) // bug -> done := make(chan struct{}, 1)
 //!     go func() {
-//!         // 业务逻辑
+//!         // the actual work
 //!         time.Sleep(time.Millisecond * 1200)
 //!         done <- struct{}{} // bug
 //!     }()

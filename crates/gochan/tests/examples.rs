@@ -90,7 +90,7 @@ fn done_channel_prints_4_or_9_and_every_stage_returns() {
 }
 
 #[test]
-fn context_timeout_prints_the_seed_lines() {
+fn context_timeout_prints_the_go_programs_lines() {
     let got = context_timeout::run();
     assert_eq!(got.len(), 4, "{got:?}");
     assert_eq!(

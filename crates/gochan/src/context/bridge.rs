@@ -1,5 +1,5 @@
-//! Adapting other cancellation sources into contexts, and contexts into them (seed 004:
-//! "adapting other frameworks' cancellation to Context").
+//! Adapting other cancellation sources into contexts, and contexts into them (the Go blog's
+//! "Go Concurrency Patterns: Context", section "Adapting code for Contexts").
 
 use std::fmt;
 use std::future::Future;

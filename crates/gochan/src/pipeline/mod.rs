@@ -1,5 +1,5 @@
-//! Reusable forms of the patterns the seeds write by hand, named after the Go blog post
-//! "Go Concurrency Patterns: Pipelines and cancellation":
+//! Reusable forms of the patterns Go code writes by hand, named after the Go blog post
+//! "Go Concurrency Patterns: Pipelines and cancellation" (<https://go.dev/blog/pipelines>):
 //!
 //! | Go blog | gochan (threads, channels) | gochan ([`stream`], any executor) |
 //! | --- | --- | --- |
@@ -12,8 +12,8 @@
 //! The thread helpers start their own threads and hand back a [`Stage`], the output
 //! channel. Every one stops when its context ends *or* when its output's last receiver
 //! is dropped (a send then fails at once), so an abandoned pipeline never leaves a
-//! blocked thread behind: the leak of seed 001 cannot happen (Go's post needs its
-//! `done` channel for that).
+//! blocked thread behind: Go's classic leak, a goroutine blocked forever sending a result
+//! nobody reads, cannot happen (Go's post needs its `done` channel for that).
 //!
 //! # Panics
 //! A panic in a stage's function is not lost: the stage stops and its [`Stage`] re-raises
@@ -282,8 +282,8 @@ where
 
 /// "Moving on": runs every query on its own thread under a child context, returns the
 /// first result, and cancels the child context so the slower queries can stop. Slower
-/// queries never block: their results are dropped (seed 000's buffered-channel trick,
-/// built in).
+/// queries never block: their results are dropped (the buffered-channel trick of the Go
+/// blog's "Go Concurrency Patterns: Timing out, moving on", built in).
 ///
 /// # Errors
 /// [`FirstError::NoQueries`] if `queries` is empty; [`FirstError::Context`] with the
