@@ -350,3 +350,19 @@ fn waiting_on_an_outside_channel_is_not_durable() {
     });
     outside.join().unwrap();
 }
+
+/// A thread started with `std::thread::spawn` is outside the bubble; when it wakes a
+/// member after a short real delay, that is not a deadlock (the bubble waits a moment of
+/// real time before it reports one).
+#[test]
+fn a_plain_thread_waking_a_member_is_not_a_deadlock() {
+    let got = synctest::run(|| {
+        let (tx, rx) = bounded::<u8>(0);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send(5).unwrap();
+        });
+        rx.recv()
+    });
+    assert_eq!(got, Ok(5));
+}

@@ -24,7 +24,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::thread::{Thread, ThreadId};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -69,6 +69,11 @@ impl std::fmt::Debug for Seat {
             .finish()
     }
 }
+
+/// How long (real time) a bubble must stay blocked with no timer pending before it is a
+/// deadlock. Go reports at once; a Rust bubble cannot see threads started with
+/// `std::thread::spawn`, and one of them may still wake a member.
+const DEADLOCK_GRACE: Duration = Duration::from_millis(500);
 
 /// Every live bubble, for [`find`] (a timer cancelled from any thread finds its table).
 static BUBBLES: Mutex<Vec<Weak<Bubble>>> = Mutex::new(Vec::new());
@@ -334,11 +339,14 @@ pub(crate) fn wait() {
 fn drive(b: Arc<Bubble>) {
     DRIVER.with(|d| *d.borrow_mut() = Some(b.clone()));
     let mut st = b.state.lock();
+    // When everything first looked stuck with no timer pending (see `DEADLOCK_GRACE`).
+    let mut stuck_since: Option<Instant> = None;
     loop {
         if st.finished {
             break;
         }
         if st.deadlock || st.members == 0 || st.blocked < st.members {
+            stuck_since = None;
             b.changed.wait(&mut st);
             continue;
         }
@@ -360,6 +368,7 @@ fn drive(b: Arc<Bubble>) {
         }
         match next {
             Some(at) => {
+                stuck_since = None;
                 if at > st.now {
                     st.now = at;
                 }
@@ -367,6 +376,13 @@ fn drive(b: Arc<Bubble>) {
                 drop(st);
                 b.timers.fire_due(now);
                 st = b.state.lock();
+            }
+            None if stuck_since.is_none_or(|t| t.elapsed() < DEADLOCK_GRACE) => {
+                // A thread outside the bubble may still wake a member: give it a moment.
+                let since = *stuck_since.get_or_insert_with(Instant::now);
+                let left = DEADLOCK_GRACE.saturating_sub(since.elapsed());
+                b.changed
+                    .wait_for(&mut st, left.max(Duration::from_millis(1)));
             }
             None => {
                 st.deadlock = true;

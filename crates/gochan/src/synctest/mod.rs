@@ -38,7 +38,8 @@
 //!   [`time::now`](crate::time::now).
 //!
 //! # Deadlock
-//! If every thread of the bubble is blocked and no timer of the bubble is pending, nothing
+//! If every thread of the bubble is blocked and no timer of the bubble is pending (for half a
+//! second of real time, in case a thread outside the bubble is about to wake one), nothing
 //! can ever happen: `run` panics with a goroutine-dump style list of the blocked threads
 //! and their call sites (Go: "deadlock: all goroutines in bubble are blocked"). After `f`
 //! returns, `run` waits for the bubble's other threads to end, and panics the same way if
