@@ -135,6 +135,10 @@ pub(crate) struct CancelState {
     /// Slot in the canceler's slab, or `NO_INDEX`.
     index: AtomicU32,
     pub(crate) kind: CancelKind,
+    /// The done channel once created: set under `inner`'s lock (so a cancel either sees it
+    /// and closes it, or the creator sees the node ended and makes it closed), read
+    /// without a lock (`done()` is one atomic load after the first call).
+    done: std::sync::OnceLock<Receiver<()>>,
     inner: Mutex<Inner>,
 }
 
@@ -151,7 +155,6 @@ struct Extra {
     deadline: Option<Instant>,
     /// Set when ended with an explicit cause; `None` means "the error itself".
     cause: Option<Cause>,
-    done: Option<Receiver<()>>,
     timer: Option<TimerId>,
     /// Run once when the node ends (after_func, bridges); `None` after it ran or stop.
     hook: Option<Box<dyn FnOnce() + Send>>,
@@ -225,6 +228,7 @@ impl CancelState {
             state: AtomicU8::new(LIVE),
             index: AtomicU32::new(NO_INDEX),
             kind,
+            done: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {
                 children: None,
                 extra: None,
@@ -283,17 +287,25 @@ impl CancelState {
     }
 
     /// The done channel, created on first use (closed at once if already ended).
+    #[inline]
     pub(crate) fn done(&self) -> Receiver<()> {
-        let mut inner = self.inner.lock();
-        let extra = inner.extra.get_or_insert_with(Default::default);
-        if let Some(rx) = &extra.done {
+        match self.done.get() {
+            Some(rx) => rx.clone(),
+            None => self.make_done(),
+        }
+    }
+
+    #[cold]
+    fn make_done(&self) -> Receiver<()> {
+        let _inner = self.inner.lock();
+        if let Some(rx) = self.done.get() {
             return rx.clone();
         }
         let (chan, rx) = chan::internal::<()>(0);
         if self.has_ended() {
             chan.close(); // born closed; DONE_CLOSED is already set (no channel then)
         }
-        extra.done = Some(rx.clone());
+        let _ = self.done.set(rx.clone());
         rx
     }
 
@@ -435,13 +447,10 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
         Why::Cause(c) => inner.extra.get_or_insert_with(Default::default).cause = Some(c.clone()),
     }
     let children = inner.children.take();
-    let (done, timer, hook) = match inner.extra.as_mut() {
-        Some(e) => (
-            e.done.as_ref().map(|rx| rx.chan.clone()),
-            e.timer.take(),
-            e.hook.take(),
-        ),
-        None => (None, None, None),
+    let done = cs.done.get().map(|rx| rx.chan.clone());
+    let (timer, hook) = match inner.extra.as_mut() {
+        Some(e) => (e.timer.take(), e.hook.take()),
+        None => (None, None),
     };
     match &done {
         Some(_) => cs.state.store(code, Ordering::Release),
