@@ -82,7 +82,22 @@ struct Slot {
     state: SlotState,
 }
 
+/// What the service thread is doing, as far as an insert must know (whether to wake it).
+#[cfg_attr(loom, allow(dead_code))]
+#[derive(Clone, Copy)]
+enum Sleep {
+    /// Awake: it looks at the heap before it parks again.
+    Running,
+    /// Parked until this deadline.
+    Until(Instant),
+    /// Parked with nothing to wait for.
+    Forever,
+}
+
 struct State {
+    /// The service thread's sleep (set under this lock before it parks). Bubble tables
+    /// have no thread; their inserts ignore it.
+    sleep: Sleep,
     heap: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     slots: Vec<Slot>,
     /// Free slots, lowest index first (live timers pack at the front, so the tail can go).
@@ -120,7 +135,8 @@ pub(crate) struct Table {
 
 struct Service {
     table: Table,
-    /// The service thread, woken when a timer becomes the earliest. Under loom there is
+    /// The service thread, woken when a new timer is due before the time it sleeps until
+    /// (see [`Sleep`]). Under loom there is
     /// none: a model fires due timers itself ([`fire_due`], from any model thread).
     #[cfg(not(loom))]
     thread: Thread,
@@ -216,7 +232,7 @@ impl Table {
         }
     }
 
-    /// Adds a timer; also says whether it is now the earliest.
+    /// Adds a timer; also says whether the service thread must be woken for it.
     fn insert(&self, at: Instant, action: Action) -> (TimerId, bool) {
         let (mut id, earliest) = self.state.lock().insert(at, action);
         id.table = self.id;
@@ -262,6 +278,7 @@ impl Table {
 impl State {
     fn new() -> State {
         State {
+            sleep: Sleep::Running,
             heap: BinaryHeap::new(),
             slots: Vec::new(),
             free: BinaryHeap::new(),
@@ -272,7 +289,7 @@ impl State {
         }
     }
 
-    /// Adds a pending timer; also says whether it is now the earliest (wake the thread).
+    /// Adds a pending timer; also says whether the service thread sleeps past it (wake it).
     fn insert(&mut self, at: Instant, action: Action) -> (TimerId, bool) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -289,7 +306,16 @@ impl State {
             }
         };
         self.live += 1;
-        let earliest = self.heap.peek().is_none_or(|r| at < r.0 .0);
+        // Wake the service thread only if it sleeps past `at` (not once per earliest
+        // timer: a timer created and stopped in a loop would wake it every time).
+        let earliest = match self.sleep {
+            Sleep::Running => false,
+            Sleep::Forever => true,
+            Sleep::Until(t) => at < t,
+        };
+        if earliest {
+            self.sleep = Sleep::Running;
+        }
         self.heap.push(Reverse((at, slot, seq)));
         (
             TimerId {
@@ -394,7 +420,15 @@ fn run() {
         if due.capacity() > 1024 {
             due.shrink_to(64); // after a burst of timers firing at once
         }
-        let next = svc.table.state.lock().heap.peek().map(|r| r.0 .0);
+        // The sleep is published under the lock that inserts take: an insert after it
+        // sees it (and unparks if needed); one before it is in `next`. An unpark between
+        // the unlock and the park is kept by the thread's park token.
+        let next = {
+            let mut st = svc.table.state.lock();
+            let next = st.heap.peek().map(|r| r.0 .0);
+            st.sleep = next.map_or(Sleep::Forever, Sleep::Until);
+            next
+        };
         match next {
             None => thread::park(),
             Some(at) => {
@@ -404,6 +438,7 @@ fn run() {
                 }
             }
         }
+        svc.table.state.lock().sleep = Sleep::Running;
     }
 }
 
