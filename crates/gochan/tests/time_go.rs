@@ -204,10 +204,12 @@ fn panicking_waker_does_not_kill_the_timer_service() {
         }
     }
     let waker = Waker::from(Arc::new(Bad));
-    let rx = gochan::after(Duration::from_millis(1));
+    // Long enough that the first poll finds it pending on a loaded machine (an expired
+    // timer would be ready at once, Go 1.23).
+    let rx = gochan::after(Duration::from_millis(50));
     let mut fut = Box::pin(rx.recv_async());
     assert!(!poll_once(fut.as_mut(), &waker));
-    std::thread::sleep(Duration::from_millis(30));
+    std::thread::sleep(Duration::from_millis(150));
     drop(fut);
     // The service survived: a new timer fires.
     gochan::after(Duration::from_millis(1))

@@ -646,7 +646,11 @@ impl<T> Chan<T> {
         inner.rx_gone = true;
         self.closed_flag.store(true, Ordering::Release);
         let buf = std::mem::take(&mut inner.buf);
-        let wake: Vec<Wake<T>> = inner.senders_q.drain(..).filter_map(Entry::close).collect();
+        let wake: Vec<Wake<T>> = if inner.senders_q.is_empty() {
+            Vec::new() // the common case: skip building a drain
+        } else {
+            inner.senders_q.drain(..).filter_map(Entry::close).collect()
+        };
         self.bump();
         drop(inner);
         wake_all(wake);

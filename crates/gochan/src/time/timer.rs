@@ -42,9 +42,15 @@ struct TState {
 }
 
 impl TimerHook for TimerCore {
-    /// Nobody can receive the time any more: the timer is cancelled.
+    /// Nobody can receive the time any more: the timer is cancelled. Nothing is drained:
+    /// the channel has dropped its buffer already, and no receive can be pending.
     fn receivers_gone(&self) {
-        self.disarm();
+        let mut st = self.state.lock();
+        st.gen += 1;
+        st.armed = false;
+        if let Some(id) = st.id.take() {
+            service::cancel(id);
+        }
     }
 
     /// Fires now if due: the service's pending entry is voided (cancelled, and its
@@ -173,10 +179,14 @@ impl TimerCore {
     /// was active (pending, or fired with its value still unreceived).
     fn disarm_locked(&self, st: &mut TState) -> bool {
         st.gen += 1;
-        if let Some(id) = st.id.take() {
-            service::cancel(id);
-        }
+        let prevented = st.id.take().is_some_and(service::cancel);
         let was_armed = std::mem::replace(&mut st.armed, false);
+        if prevented && st.period.is_none() {
+            // A one-shot timer stopped before it fired has sent nothing since the last
+            // disarm drained the channel and bumped its epoch (a firing on look clears
+            // `id`), so there is nothing to drain and no handed value to make stale.
+            return true;
+        }
         // A value already handed to a pending async receive must not come back later.
         let drained = self.chan.bump_epoch_and_drain();
         was_armed || drained
