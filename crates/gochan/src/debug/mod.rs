@@ -31,6 +31,7 @@ pub(crate) mod registry;
 mod watchdog;
 
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use watchdog::{watchdog, Watchdog};
 
 use std::collections::HashSet;
