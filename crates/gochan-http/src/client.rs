@@ -33,6 +33,26 @@ use crate::grpc_timeout;
 use crate::values::{RequestId, REQUEST_ID_HEADER};
 
 /// Why a call under a context failed.
+///
+/// ```
+/// use bytes::Bytes;
+/// use http_body_util::Full;
+/// use gochan::context;
+/// use gochan_http::Error;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // A port nobody listens on: the connection is refused.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let req = http::Request::get(format!("http://127.0.0.1:{port}/")).body(Full::new(Bytes::new())).unwrap();
+/// match gochan_http::send(&context::background(), req).await {
+///     Err(Error::Request(e)) => println!("could not reach the server: {e}"),
+///     Err(Error::Context(e)) => println!("gave up: {e}"),
+///     Err(other) => println!("failed: {other}"),
+///     Ok(resp) => println!("answered {}", resp.status()),
+/// }
+/// # }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -48,6 +68,23 @@ pub enum Error {
 
 impl Error {
     /// The context's error when the context ended the call.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use gochan::context;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// cancel.cancel();
+    /// let req = http::Request::get("http://backend.invalid/").body(Full::new(Bytes::new())).unwrap();
+    /// // A context that has already ended fails the call before anything is sent.
+    /// let err = gochan_http::send(&ctx, req).await.unwrap_err();
+    /// assert_eq!(err.context_error(), Some(context::Error::Canceled));
+    /// assert_eq!(err.to_string(), "context canceled");
+    /// # }
+    /// ```
     pub fn context_error(&self) -> Option<context::Error> {
         match self {
             Self::Context(e) => Some(*e),
@@ -56,6 +93,21 @@ impl Error {
     }
 
     /// Whether the call ended because the context's deadline passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use gochan::context;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (ctx, _cancel) = context::with_timeout(&context::background(), Duration::ZERO);
+    /// let req = http::Request::get("http://backend.invalid/").body(Full::new(Bytes::new())).unwrap();
+    /// let err = gochan_http::send(&ctx, req).await.unwrap_err();
+    /// assert!(err.is_timeout()); // the budget was spent: nothing was sent
+    /// # }
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Context(e) if e.is_timeout())
     }
@@ -152,6 +204,22 @@ where
     /// A client over hyper-util's pooled connector, sending `grpc-timeout` and
     /// `x-request-id`. With the `tls` feature it also speaks `https://`, trusting the
     /// bundled Mozilla roots (`webpki-roots`).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use gochan::context;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client: gochan_http::Client = gochan_http::Client::new(); // bodies: Full<Bytes>
+    /// let for_worker = client.clone(); // clones share one connection pool
+    /// let (ctx, stop) = context::with_cancel(&context::background());
+    /// drop(stop); // a dropped CancelFunc cancels
+    /// let req = http::Request::get("http://backend.invalid/").body(Full::new(Bytes::new())).unwrap();
+    /// assert!(for_worker.send(&ctx, req).await.unwrap_err().context_error().is_some());
+    /// # }
+    /// ```
     pub fn new() -> Self {
         #[cfg(feature = "tls")]
         return Self::with_tls_config(default_tls_config());
@@ -197,12 +265,80 @@ where
 
     /// Also send the remaining time in this plain-HTTP header, as a Go duration (the
     /// layer reads [`TIMEOUT_HEADER`](crate::TIMEOUT_HEADER) by default).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bytes::Bytes;
+    /// use http::HeaderName;
+    /// use http_body_util::{BodyExt, Full};
+    /// use gochan::context;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A loopback server answering with the x-timeout header it received.
+    /// let addr = echo_server("x-timeout").await;
+    ///
+    /// let client = gochan_http::Client::new().timeout_header(HeaderName::from_static("x-timeout"));
+    /// let (ctx, _cancel) = context::with_timeout(&context::background(), Duration::from_secs(2));
+    /// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+    /// let body = client.send(&ctx, req).await?.into_body().collect().await?.to_bytes();
+    /// let sent = gochan::time::parse_duration(std::str::from_utf8(&body)?)?; // e.g. "1.99s"
+    /// assert!(sent <= Duration::from_secs(2));
+    /// # Ok(())
+    /// # }
+    /// # async fn echo_server(header: &'static str) -> std::net::SocketAddr {
+    /// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// #     let addr = listener.local_addr().unwrap();
+    /// #     let svc = gochan_http::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+    /// #         let v = req.headers().get(header).map(|v| v.to_str().unwrap().to_owned());
+    /// #         let body = http_body_util::Full::new(bytes::Bytes::from(v.unwrap_or_default()));
+    /// #         async move { Ok::<_, std::convert::Infallible>(http::Response::new(body)) }
+    /// #     });
+    /// #     let shutdown = gochan::context::background();
+    /// #     tokio::spawn(async move { gochan_http::serve(listener, &shutdown, svc).await });
+    /// #     addr
+    /// # }
+    /// ```
     pub fn timeout_header(mut self, name: HeaderName) -> Self {
         self.timeout_header = Some(name);
         self
     }
 
     /// The header carrying the request id (default `x-request-id`).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http::HeaderName;
+    /// use http_body_util::{BodyExt, Full};
+    /// use gochan::context;
+    /// use gochan_http::RequestId;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A loopback server answering with the x-correlation-id header it received.
+    /// let addr = echo_server("x-correlation-id").await;
+    ///
+    /// let client = gochan_http::Client::new()
+    ///     .request_id_header(HeaderName::from_static("x-correlation-id"));
+    /// let ctx = context::with_value(&context::background(), RequestId::new("order-42"));
+    /// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+    /// let body = client.send(&ctx, req).await?.into_body().collect().await?.to_bytes();
+    /// assert_eq!(body, "order-42");
+    /// # Ok(())
+    /// # }
+    /// # async fn echo_server(header: &'static str) -> std::net::SocketAddr {
+    /// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// #     let addr = listener.local_addr().unwrap();
+    /// #     let svc = gochan_http::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+    /// #         let v = req.headers().get(header).map(|v| v.to_str().unwrap().to_owned());
+    /// #         let body = http_body_util::Full::new(bytes::Bytes::from(v.unwrap_or_default()));
+    /// #         async move { Ok::<_, std::convert::Infallible>(http::Response::new(body)) }
+    /// #     });
+    /// #     let shutdown = gochan::context::background();
+    /// #     tokio::spawn(async move { gochan_http::serve(listener, &shutdown, svc).await });
+    /// #     addr
+    /// # }
+    /// ```
     pub fn request_id_header(mut self, name: HeaderName) -> Self {
         self.request_id_header = name;
         self
@@ -214,6 +350,36 @@ where
     /// # Errors
     /// [`Error::Context`] when `ctx` ends first (also when it already has), else
     /// [`Error::Request`].
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use std::time::Duration;
+    /// use bytes::Bytes;
+    /// use http_body_util::{BodyExt, Full};
+    /// use gochan::context;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A loopback server answering with the grpc-timeout header it received.
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let addr = listener.local_addr()?;
+    /// let echo = gochan_http::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+    ///     let budget = req.headers()["grpc-timeout"].to_str().unwrap().to_owned();
+    ///     Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(budget))))
+    /// });
+    /// let (shutdown, _stop) = context::with_cancel(&context::background());
+    /// tokio::spawn(async move { gochan_http::serve(listener, &shutdown, echo).await });
+    ///
+    /// let client = gochan_http::Client::new();
+    /// let (ctx, _cancel) = context::with_timeout(&context::background(), Duration::from_millis(500));
+    /// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+    /// let resp = client.send(&ctx, req).await?;
+    /// let body = resp.into_body().collect().await?.to_bytes(); // reading is bounded by ctx too
+    /// let budget = gochan_http::grpc_timeout::parse(std::str::from_utf8(&body)?)?;
+    /// assert!(budget <= Duration::from_millis(500)); // what was left of it went downstream
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send(
         &self,
         ctx: &Context,
@@ -276,6 +442,38 @@ thread_local! {
 ///
 /// # Errors
 /// As [`Client::send`].
+///
+/// ```
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full};
+/// use gochan::context;
+/// use gochan_http::RequestId;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A loopback server answering with the x-request-id header it received.
+/// let addr = echo_server("x-request-id").await;
+///
+/// // In a handler this would be the request's context, carrying the caller's id.
+/// let ctx = context::with_value(&context::background(), RequestId::new("req-7"));
+/// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+/// let resp = gochan_http::send(&ctx, req).await?;
+/// assert_eq!(resp.into_body().collect().await?.to_bytes(), "req-7"); // the id went along
+/// # Ok(())
+/// # }
+/// # async fn echo_server(header: &'static str) -> std::net::SocketAddr {
+/// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// #     let addr = listener.local_addr().unwrap();
+/// #     let svc = gochan_http::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+/// #         let v = req.headers().get(header).map(|v| v.to_str().unwrap().to_owned());
+/// #         let body = http_body_util::Full::new(bytes::Bytes::from(v.unwrap_or_default()));
+/// #         async move { Ok::<_, std::convert::Infallible>(http::Response::new(body)) }
+/// #     });
+/// #     let shutdown = gochan::context::background();
+/// #     tokio::spawn(async move { gochan_http::serve(listener, &shutdown, svc).await });
+/// #     addr
+/// # }
+/// ```
 pub async fn send(
     ctx: &Context,
     req: Request<Full<Bytes>>,
@@ -286,6 +484,43 @@ pub async fn send(
 
 /// A response body read under the call's context: once the context ends, every read
 /// fails with [`Error::Context`] and the connection is dropped with the body.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::time::Duration;
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full, StreamBody};
+/// use hyper::body::Frame;
+/// use gochan::context;
+/// use gochan_http::ResponseBody;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A server that sends the head and a first chunk, then stalls.
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let stalling = gochan_http::service_fn(|_req: http::Request<hyper::body::Incoming>| async {
+///     let (chunks, body) = gochan::unbounded::<Result<Frame<Bytes>, Infallible>>();
+///     chunks.send(Ok(Frame::data(Bytes::from("partial")))).unwrap();
+///     tokio::spawn(async move {
+///         tokio::time::sleep(Duration::from_secs(60)).await; // the rest never comes
+///         drop(chunks);
+///     });
+///     Ok::<_, Infallible>(http::Response::new(StreamBody::new(body.into_stream())))
+/// });
+/// let shutdown = context::background();
+/// tokio::spawn(async move { gochan_http::serve(listener, &shutdown, stalling).await });
+///
+/// let (ctx, _cancel) = context::with_timeout(&context::background(), Duration::from_millis(200));
+/// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+/// let mut body: ResponseBody = gochan_http::send(&ctx, req).await?.into_body();
+/// let first = body.frame().await.unwrap()?.into_data().unwrap();
+/// assert_eq!(first, "partial");
+/// let err = body.frame().await.unwrap().unwrap_err(); // the deadline ends the read
+/// assert!(err.is_timeout());
+/// # Ok(())
+/// # }
+/// ```
 pub struct ResponseBody {
     inner: Incoming,
     ctx: Context,

@@ -9,9 +9,25 @@ use std::time::{Duration, Instant};
 use gochan::context::{self, CancelFunc, Context};
 
 /// The header's name.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(gochan_http::grpc_timeout::HEADER, http::HeaderValue::from_static("5S"));
+/// assert_eq!(gochan_http::grpc_timeout::from_headers(&headers), Ok(Some(Duration::from_secs(5))));
+/// ```
 pub const HEADER: &str = "grpc-timeout";
 
 /// The largest value the spec allows (8 digits).
+///
+/// ```
+/// use gochan_http::grpc_timeout::{format, parse, MAX_VALUE};
+/// // The longest timeout the header can say, about 11,400 years:
+/// let longest = parse(&format!("{MAX_VALUE}H")).unwrap();
+/// assert!(parse(&format!("{}H", MAX_VALUE + 1)).is_err());
+/// // Longer durations are sent as that much, never more.
+/// assert_eq!(format(longest * 2), format!("{MAX_VALUE}H"));
+/// ```
 pub const MAX_VALUE: u64 = 99_999_999;
 
 /// A malformed `grpc-timeout` value, with the reason.
@@ -189,6 +205,14 @@ pub fn from_headers(headers: &http::HeaderMap) -> Result<Option<Duration>, Parse
 }
 
 /// Sets `grpc-timeout` in `headers` to `d` (formatted by [`format()`]), replacing any value.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut req = http::Request::get("http://backend/search").body(()).unwrap();
+/// gochan_http::grpc_timeout::insert(req.headers_mut(), Duration::from_secs(2));
+/// gochan_http::grpc_timeout::insert(req.headers_mut(), Duration::from_millis(80)); // replaces
+/// assert_eq!(req.headers()["grpc-timeout"], "80000000n");
+/// ```
 pub fn insert(headers: &mut http::HeaderMap, d: Duration) {
     let v = http::HeaderValue::from_str(&format(d)).expect("digits and a unit are a valid header");
     headers.insert(HEADER, v);

@@ -112,6 +112,28 @@ use crate::proxies::ForwardedTrust;
 use crate::values::{ClientIp, RemoteAddr, RequestId, REQUEST_ID_HEADER};
 
 /// The default plain-HTTP timeout header: a Go duration string such as `250ms` or `1.5s`.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::time::{Duration, Instant};
+/// use tower_layer::Layer;
+/// use tower_service::Service;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+///     let deadline = gochan_http::context(&req).deadline().expect("the caller sent a timeout");
+///     assert!(deadline <= Instant::now() + Duration::from_millis(250));
+///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+/// });
+/// let mut svc = gochan_http::ContextLayer::new().layer(handler);
+/// let req = http::Request::builder()
+///     .header(gochan_http::TIMEOUT_HEADER, "250ms") // x-timeout: 250ms
+///     .body(())
+///     .unwrap();
+/// svc.call(req).await.unwrap();
+/// # }
+/// ```
 pub const TIMEOUT_HEADER: &str = "x-timeout";
 
 /// Why a request's context was cancelled (its [`gochan::context::cause`]), unless its
@@ -171,13 +193,23 @@ struct Config {
 /// use tower_layer::Layer;
 /// use gochan_http::ContextLayer;
 ///
-/// let handler = tower_service_fn(|req: Request<()>| async move {
+/// use http_body_util::BodyExt;
+/// use tower_service::Service;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handler = gochan_http::service_fn(|req: Request<()>| async move {
 ///     let ctx = gochan_http::context(&req);
 ///     let id = gochan_http::request_id(&ctx).unwrap().to_string();
 ///     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(id))))
 /// });
-/// let _svc = ContextLayer::new().max_timeout(std::time::Duration::from_secs(30)).layer(handler);
-/// # fn tower_service_fn<F>(f: F) -> F { f }
+/// let mut svc = ContextLayer::new().max_timeout(std::time::Duration::from_secs(30)).layer(handler);
+///
+/// let req = Request::builder().header("x-request-id", "req-1").body(()).unwrap();
+/// let resp = svc.call(req).await.unwrap();
+/// assert_eq!(resp.headers()["x-request-id"], "req-1"); // echoed back
+/// assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "req-1");
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct ContextLayer {
@@ -193,6 +225,25 @@ impl Default for ContextLayer {
 impl ContextLayer {
     /// Request contexts are children of `background()`; `grpc-timeout` and [`TIMEOUT_HEADER`]
     /// give deadlines; ids come from `x-request-id`; the client IP is the connection's peer.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let ctx = gochan_http::context(&req);
+    ///     assert!(ctx.deadline().is_none()); // the caller sent no timeout
+    ///     assert_eq!(gochan_http::request_id(&ctx).unwrap().len(), 32); // a generated id
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
+    /// let mut svc = gochan_http::ContextLayer::new().layer(handler);
+    /// let resp = svc.call(http::Request::new(())).await.unwrap();
+    /// assert!(resp.headers().contains_key("x-request-id")); // the id goes back to the client
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self {
             cfg: Arc::new(Config {
@@ -212,6 +263,36 @@ impl ContextLayer {
 
     /// Request contexts become children of `parent`: cancelling it (server shutdown)
     /// cancels every request in flight, and its values are visible in every request.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use bytes::Bytes;
+    /// use http_body_util::{BodyExt, Full};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    /// use gochan::context;
+    ///
+    /// struct Region(&'static str);
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (shutdown, stop) = context::with_cancel(&context::background());
+    /// let server_ctx = context::with_value(&shutdown, Region("eu-west"));
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let ctx = gochan_http::context(&req);
+    ///     let region = ctx.value::<Region>().unwrap().0;
+    ///     ctx.cancelled().await; // ends when the server shuts down
+    ///     let body = format!("{region}: {}", ctx.err().unwrap());
+    ///     Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(body))))
+    /// });
+    /// let mut svc = gochan_http::ContextLayer::new().parent(&server_ctx).layer(handler);
+    ///
+    /// let in_flight = svc.call(http::Request::new(())); // its context exists from here
+    /// stop.cancel(); // server shutdown
+    /// let body = in_flight.await.unwrap().into_body().collect().await.unwrap().to_bytes();
+    /// assert_eq!(body, "eu-west: context canceled");
+    /// # }
+    /// ```
     pub fn parent(mut self, parent: &Context) -> Self {
         self.cfg().parent = parent.clone();
         self
@@ -219,18 +300,85 @@ impl ContextLayer {
 
     /// The plain-HTTP header holding a Go duration (`250ms`), or `None` to read only
     /// `grpc-timeout`.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use std::time::{Duration, Instant};
+    /// use http::HeaderName;
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let deadline = gochan_http::context(&req).deadline();
+    ///     assert!(deadline.is_some_and(|d| d <= Instant::now() + Duration::from_millis(1500)));
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
+    /// let layer = gochan_http::ContextLayer::new()
+    ///     .timeout_header(Some(HeaderName::from_static("x-budget")));
+    /// let mut svc = layer.layer(handler);
+    /// let req = http::Request::builder().header("x-budget", "1.5s").body(()).unwrap();
+    /// svc.call(req).await.unwrap();
+    /// # }
+    /// ```
     pub fn timeout_header(mut self, name: Option<HeaderName>) -> Self {
         self.cfg().timeout_header = name;
         self
     }
 
     /// The header carrying request ids in and out (default `x-request-id`).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::HeaderName;
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let ctx = gochan_http::context(&req);
+    ///     assert_eq!(gochan_http::request_id(&ctx), Some("order-42"));
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
+    /// let layer = gochan_http::ContextLayer::new()
+    ///     .request_id_header(HeaderName::from_static("x-correlation-id"));
+    /// let mut svc = layer.layer(handler);
+    /// let req = http::Request::builder().header("x-correlation-id", "order-42").body(()).unwrap();
+    /// let resp = svc.call(req).await.unwrap();
+    /// assert_eq!(resp.headers()["x-correlation-id"], "order-42");
+    /// # }
+    /// ```
     pub fn request_id_header(mut self, name: HeaderName) -> Self {
         self.cfg().request_id_header = name;
         self
     }
 
     /// Caps the deadline a caller can ask for; with a cap, every request gets a deadline.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use std::time::{Duration, Instant};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let deadline = gochan_http::context(&req).deadline().unwrap();
+    ///     assert!(deadline <= Instant::now() + Duration::from_secs(2));
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
+    /// let mut svc = gochan_http::ContextLayer::new()
+    ///     .max_timeout(Duration::from_secs(2))
+    ///     .layer(handler);
+    /// // The caller asks for an hour and gets two seconds; a request asking nothing, too.
+    /// let greedy = http::Request::builder().header("x-timeout", "1h").body(()).unwrap();
+    /// svc.call(greedy).await.unwrap();
+    /// svc.call(http::Request::new(())).await.unwrap();
+    /// # }
+    /// ```
     pub fn max_timeout(mut self, max: Duration) -> Self {
         self.cfg().max_timeout = Some(max);
         self
@@ -247,10 +395,29 @@ impl ContextLayer {
     /// A malformed header is ignored (the peer is used).
     ///
     /// ```
-    /// use gochan_http::{ContextLayer, ProxyNet};
+    /// use std::convert::Infallible;
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    /// use gochan_http::{ContextLayer, ProxyNet, RemoteAddr};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let ip = gochan_http::client_ip(&gochan_http::context(&req));
+    ///     assert_eq!(ip, Some("203.0.113.9".parse().unwrap()));
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
     /// let nets = ["10.0.0.0/8", "fd00::/8"].map(|n| n.parse::<ProxyNet>().unwrap());
-    /// let layer = ContextLayer::new().trust_forwarded_for(nets);
-    /// # let _ = layer;
+    /// let mut svc = ContextLayer::new().trust_forwarded_for(nets).layer(handler);
+    ///
+    /// // Our proxy 10.0.0.5 forwards a request that came through 10.0.0.7 from 203.0.113.9.
+    /// let mut req = http::Request::builder()
+    ///     .header("x-forwarded-for", "203.0.113.9, 10.0.0.7")
+    ///     .body(())
+    ///     .unwrap();
+    /// req.extensions_mut().insert(RemoteAddr("10.0.0.5:41000".parse().unwrap()));
+    /// svc.call(req).await.unwrap();
+    /// # }
     /// ```
     pub fn trust_forwarded_for(mut self, trust: impl Into<ForwardedTrust>) -> Self {
         self.cfg().trust_forwarded_for = trust.into();
@@ -259,6 +426,26 @@ impl ContextLayer {
 
     /// The connection's peer, for accept loops that build the service per connection (a
     /// [`RemoteAddr`] request extension takes precedence).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use std::net::SocketAddr;
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+    ///     let ip = gochan_http::client_ip(&gochan_http::context(&req));
+    ///     assert_eq!(ip, Some("192.0.2.7".parse().unwrap()));
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
+    /// // In your own accept loop: `let (stream, peer) = listener.accept().await?;`
+    /// let peer: SocketAddr = "192.0.2.7:50123".parse().unwrap();
+    /// let mut svc = gochan_http::ContextLayer::new().peer(peer).layer(handler);
+    /// svc.call(http::Request::new(())).await.unwrap();
+    /// # }
+    /// ```
     pub fn peer(mut self, addr: SocketAddr) -> Self {
         self.cfg().peer = Some(addr);
         self
@@ -277,6 +464,30 @@ impl<S> Layer<S> for ContextLayer {
 }
 
 /// The service made by [`ContextLayer`].
+///
+/// It builds the request's context before calling the inner service, and answers a
+/// malformed timeout header itself (`400` with the reason) without calling it.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http_body_util::BodyExt;
+/// use tower_layer::Layer;
+/// use tower_service::Service;
+/// use gochan_http::{ContextLayer, ContextService};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handler = gochan_http::service_fn(|_req: http::Request<()>| async {
+///     Ok::<_, Infallible>(http::Response::new(http_body_util::Full::new(bytes::Bytes::from("handled"))))
+/// });
+/// let mut svc: ContextService<_> = ContextLayer::new().layer(handler);
+/// let req = http::Request::builder().header("x-timeout", "soon").body(()).unwrap();
+/// let resp = svc.call(req).await.unwrap();
+/// assert_eq!(resp.status(), http::StatusCode::BAD_REQUEST); // the handler was not called
+/// let reason = resp.into_body().collect().await.unwrap().to_bytes();
+/// assert!(String::from_utf8_lossy(&reason).starts_with("invalid x-timeout"), "{reason:?}");
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct ContextService<S> {
     inner: S,
@@ -471,6 +682,31 @@ pin_project! {
     /// cause [`RequestEnd::ClientDisconnected`], then drops the inner future: whatever that
     /// future owns sees the context already cancelled while it is dropped. See
     /// [when the client goes away](self#when-the-client-goes-away).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use std::time::Duration;
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    /// use gochan::context;
+    /// use gochan_http::{ContextLayer, RequestEnd, ResponseFuture};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (seen, contexts) = gochan::unbounded();
+    /// let handler = gochan_http::service_fn(move |req: http::Request<()>| {
+    ///     seen.send(gochan_http::context(&req)).unwrap();
+    ///     async { std::future::pending::<Result<http::Response<http_body_util::Empty<bytes::Bytes>>, Infallible>>().await }
+    /// });
+    /// let mut svc = ContextLayer::new().layer(handler);
+    /// let fut: ResponseFuture<_> = svc.call(http::Request::new(()));
+    /// // Give up on it after 10 ms, as hyper does when the client disconnects.
+    /// assert!(tokio::time::timeout(Duration::from_millis(10), fut).await.is_err());
+    /// let ctx = contexts.try_recv().unwrap();
+    /// let cause = context::cause(&ctx).unwrap();
+    /// assert_eq!(cause.downcast_ref::<RequestEnd>(), Some(&RequestEnd::ClientDisconnected));
+    /// # }
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         state: State<F>,
@@ -558,6 +794,37 @@ pin_project! {
     /// The response body of [`ContextService`]: the inner body; reaching its end (or being
     /// dropped before) ends the request's context. Dropped before its end, it cancels the
     /// context with cause [`RequestEnd::ClientDisconnected`] before it drops the inner body.
+    ///
+    /// So a handler may stream its body under the request's context: the context lives
+    /// until the last byte is produced (Go's handler context ends when `ServeHTTP` returns).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use bytes::Bytes;
+    /// use http_body_util::{BodyExt, Full};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    /// use gochan::context;
+    /// use gochan_http::{Body, RequestEnd};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (seen, contexts) = gochan::unbounded();
+    /// let handler = gochan_http::service_fn(move |req: http::Request<()>| {
+    ///     seen.send(gochan_http::context(&req)).unwrap();
+    ///     async { Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from("hello")))) }
+    /// });
+    /// let mut svc = gochan_http::ContextLayer::new().layer(handler);
+    /// let resp = svc.call(http::Request::new(())).await.unwrap();
+    /// let ctx = contexts.try_recv().unwrap();
+    /// assert_eq!(ctx.err(), None); // the body has not been sent yet
+    ///
+    /// let body: Body<Full<Bytes>> = resp.into_body();
+    /// assert_eq!(body.collect().await.unwrap().to_bytes(), "hello");
+    /// let cause = context::cause(&ctx).unwrap();
+    /// assert_eq!(cause.downcast_ref::<RequestEnd>(), Some(&RequestEnd::ResponseComplete));
+    /// # }
+    /// ```
     pub struct Body<B> {
         #[pin]
         kind: Kind<B>,

@@ -28,10 +28,23 @@ use crate::values::RemoteAddr;
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// How long [`serve`] lets connections finish after shutdown before cutting them.
+///
+/// ```
+/// use std::time::Duration;
+/// // `serve(listener, &shutdown, svc)` is
+/// // `serve_with_grace(listener, &shutdown, DEFAULT_GRACE, svc)`.
+/// assert_eq!(gochan_http::DEFAULT_GRACE, Duration::from_secs(5));
+/// ```
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
 /// How long a client may take to send a request head (HTTP/1) before the connection is
 /// closed, as Go's `Server.ReadHeaderTimeout`.
+///
+/// ```
+/// use std::time::Duration;
+/// // `serve` and `serve_with_grace` use it; `serve_with_timeouts` takes your own.
+/// assert_eq!(gochan_http::HEADER_READ_TIMEOUT, Duration::from_secs(30));
+/// ```
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `service` on `listener` until `shutdown` ends, then stops accepting, lets the
@@ -49,6 +62,36 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// # Errors
 /// None today: the `io::Result` leaves room for listener errors that cannot be retried.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full};
+/// use hyper::body::Incoming;
+/// use tower_layer::Layer;
+/// use gochan::context;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (shutdown, stop) = context::with_cancel(&context::background());
+/// let handler = gochan_http::service_fn(|req: http::Request<Incoming>| async move {
+///     let ip = gochan_http::client_ip(&gochan_http::context(&req)).unwrap();
+///     Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(format!("hello, {ip}")))))
+/// });
+/// let svc = gochan_http::ContextLayer::new().parent(&shutdown).layer(handler);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?; // any free port
+/// let addr = listener.local_addr()?;
+/// let server = tokio::spawn(async move { gochan_http::serve(listener, &shutdown, svc).await });
+///
+/// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+/// let resp = gochan_http::send(&context::background(), req).await?;
+/// assert_eq!(resp.into_body().collect().await?.to_bytes(), "hello, 127.0.0.1");
+///
+/// stop.cancel(); // shut down: stop accepting, let requests in flight finish, return
+/// server.await??;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn serve<S, B>(listener: TcpListener, shutdown: &Context, service: S) -> io::Result<()>
 where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -66,6 +109,43 @@ where
 ///
 /// # Errors
 /// As [`serve`].
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::time::Duration;
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full};
+/// use hyper::body::Incoming;
+/// use gochan::context;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (arrived, started) = gochan::unbounded::<()>();
+/// let slow = gochan_http::service_fn(move |_req: http::Request<Incoming>| {
+///     arrived.send(()).unwrap();
+///     async {
+///         tokio::time::sleep(Duration::from_millis(100)).await;
+///         Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from("done"))))
+///     }
+/// });
+/// let (shutdown, stop) = context::with_cancel(&context::background());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let grace = Duration::from_secs(10);
+/// let server = tokio::spawn(async move {
+///     gochan_http::serve_with_grace(listener, &shutdown, grace, slow).await
+/// });
+///
+/// let req = http::Request::get(format!("http://{addr}/")).body(Full::new(Bytes::new()))?;
+/// let call = tokio::spawn(async move { gochan_http::send(&context::background(), req).await });
+/// started.recv_async().await?; // the request is in flight
+/// stop.cancel(); // shutdown: the request in flight may still finish within the grace
+/// let resp = call.await??;
+/// assert_eq!(resp.into_body().collect().await?.to_bytes(), "done");
+/// server.await??;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn serve_with_grace<S, B>(
     listener: TcpListener,
     shutdown: &Context,
@@ -91,6 +171,37 @@ where
 ///
 /// # Errors
 /// As [`serve`].
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::time::Duration;
+/// use tokio::io::AsyncReadExt;
+/// use gochan::context;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let svc = gochan_http::service_fn(|_req: http::Request<hyper::body::Incoming>| async {
+///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+/// });
+/// let (shutdown, stop) = context::with_cancel(&context::background());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let header_read_timeout = Duration::from_millis(100);
+/// let server = tokio::spawn(async move {
+///     gochan_http::serve_with_timeouts(listener, &shutdown, Duration::from_secs(1), header_read_timeout, svc)
+///         .await
+/// });
+///
+/// // A client that connects and sends nothing is cut after 100 ms.
+/// let mut silent = tokio::net::TcpStream::connect(addr).await?;
+/// let mut buf = [0u8; 1];
+/// let read = tokio::time::timeout(Duration::from_secs(10), silent.read(&mut buf)).await?;
+/// assert!(matches!(read, Ok(0) | Err(_))); // closed (or reset) by the server
+/// stop.cancel();
+/// server.await??;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn serve_with_timeouts<S, B>(
     listener: TcpListener,
     shutdown: &Context,
@@ -199,16 +310,41 @@ where
 ///
 /// ```
 /// use std::convert::Infallible;
-/// let svc = gochan_http::service_fn(|_req: http::Request<()>| async {
-///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+/// use tower_service::Service;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mut svc = gochan_http::service_fn(|req: http::Request<()>| async move {
+///     let status = if req.uri().path() == "/" { 200 } else { 404 };
+///     Ok::<_, Infallible>(http::Response::builder().status(status).body(()).unwrap())
 /// });
-/// # let _ = svc;
+/// let resp = svc.call(http::Request::get("/missing").body(()).unwrap()).await.unwrap();
+/// assert_eq!(resp.status(), 404);
+/// # }
 /// ```
 pub fn service_fn<F>(f: F) -> ServiceFn<F> {
     ServiceFn { f }
 }
 
 /// The service made by [`service_fn`].
+///
+/// It is `Clone` when the closure is, which [`serve`] needs (one clone per connection).
+///
+/// ```
+/// use std::convert::Infallible;
+/// use gochan_http::ServiceFn;
+/// use tower_service::Service;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let hello: ServiceFn<_> = gochan_http::service_fn(|_req: http::Request<()>| async {
+///     Ok::<_, Infallible>(http::Response::new("hello"))
+/// });
+/// let mut per_connection = hello.clone();
+/// let resp = per_connection.call(http::Request::new(())).await.unwrap();
+/// assert_eq!(*resp.body(), "hello");
+/// # }
+/// ```
 #[derive(Clone, Copy)]
 pub struct ServiceFn<F> {
     f: F,

@@ -10,10 +10,41 @@ use gochan::context::Context;
 use http::HeaderValue;
 
 /// The default header carrying a request id, in and out.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use tower_layer::Layer;
+/// use tower_service::Service;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+///     let id = gochan_http::request_id(&gochan_http::context(&req)).unwrap().to_owned();
+///     assert_eq!(id, "trace-7");
+///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+/// });
+/// let mut svc = gochan_http::ContextLayer::new().layer(handler);
+/// let req = http::Request::builder()
+///     .header(gochan_http::REQUEST_ID_HEADER, "trace-7")
+///     .body(())
+///     .unwrap();
+/// let resp = svc.call(req).await.unwrap();
+/// assert_eq!(resp.headers()[gochan_http::REQUEST_ID_HEADER], "trace-7");
+/// # }
+/// ```
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The longest incoming request id kept as is; a longer (or non-printable) one is replaced
 /// by a generated id.
+///
+/// ```
+/// use http::HeaderValue;
+/// use gochan_http::{RequestId, MAX_REQUEST_ID_LEN};
+/// let longest = HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID_LEN)).unwrap();
+/// let too_long = HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID_LEN + 1)).unwrap();
+/// assert!(RequestId::from_header(&longest).is_some());
+/// assert!(RequestId::from_header(&too_long).is_none());
+/// ```
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// A request's id: the incoming `X-Request-ID` when it is a sane value (1 to
@@ -32,6 +63,14 @@ pub struct RequestId(String);
 impl RequestId {
     /// A request id with this exact text (no validation: use [`RequestId::from_header`] for
     /// untrusted input).
+    ///
+    /// ```
+    /// use gochan::context;
+    /// use gochan_http::RequestId;
+    /// // A job started outside any request, giving its outgoing calls an id of its own.
+    /// let ctx = context::with_value(&context::background(), RequestId::new("nightly-reindex"));
+    /// assert_eq!(gochan_http::request_id(&ctx), Some("nightly-reindex"));
+    /// ```
     pub fn new(id: impl Into<String>) -> Self {
         Self(id.into())
     }
@@ -66,6 +105,12 @@ impl RequestId {
     }
 
     /// The id's text.
+    ///
+    /// ```
+    /// let id = gochan_http::RequestId::new("req-9");
+    /// assert_eq!(id.as_str(), "req-9");
+    /// assert_eq!(id.to_string(), "req-9"); // Display prints the same text
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -102,6 +147,27 @@ impl fmt::Display for ClientIp {
 /// it into every request; the layer turns it into the context's [`ClientIp`]. With your own
 /// accept loop, insert it yourself or configure the layer per connection with
 /// [`ContextLayer::peer`](crate::ContextLayer::peer).
+///
+/// ```
+/// use std::convert::Infallible;
+/// use tower_layer::Layer;
+/// use tower_service::Service;
+/// use gochan_http::RemoteAddr;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handler = gochan_http::service_fn(|req: http::Request<()>| async move {
+///     let ip = gochan_http::client_ip(&gochan_http::context(&req));
+///     assert_eq!(ip, Some("198.51.100.4".parse().unwrap()));
+///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+/// });
+/// let mut svc = gochan_http::ContextLayer::new().layer(handler);
+/// // What an accept loop does with the address `accept()` returned:
+/// let mut req = http::Request::new(());
+/// req.extensions_mut().insert(RemoteAddr("198.51.100.4:61000".parse().unwrap()));
+/// svc.call(req).await.unwrap();
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RemoteAddr(pub SocketAddr);
 

@@ -50,7 +50,7 @@ pub struct Config {
     /// message still dropped exactly once, and gochan must keep working.
     pub faults: bool,
     /// In fault mode, also arm the values of `select!`/`select_async!` send arms (on by
-    /// default; the dynamic `Select` is armed either way). Until session 3 the macros
+    /// default; the dynamic `Select` is armed either way). Before a fix in 0.1.0 the macros
     /// leaked the chosen receive arm's value when an unchosen send value's drop panicked.
     pub select_arm_faults: bool,
 }

@@ -93,6 +93,13 @@ pub enum RecvTimeoutError {
 
 impl<T> SendError<T> {
     /// The value that was not sent.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded(1);
+    /// tx.close();
+    /// let err = tx.send(String::from("late")).unwrap_err();
+    /// assert_eq!(err.into_inner(), "late"); // the value comes back, nothing is lost
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -100,16 +107,34 @@ impl<T> SendError<T> {
 
 impl<T> TrySendError<T> {
     /// The value that was not sent.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded(1);
+    /// tx.try_send(1).unwrap();
+    /// let err = tx.try_send(2).unwrap_err(); // the buffer holds one value
+    /// assert_eq!(err.into_inner(), 2);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(v) | TrySendError::Closed(v) => v,
         }
     }
     /// Whether the send failed because the buffer was full.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded::<i32>(0); // unbuffered, nobody receiving
+    /// assert!(tx.try_send(1).unwrap_err().is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
     /// Whether the send failed because the channel is closed.
+    ///
+    /// ```
+    /// let (tx, _rx) = gochan::bounded::<i32>(1);
+    /// tx.close();
+    /// assert!(tx.try_send(1).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }
@@ -117,16 +142,36 @@ impl<T> TrySendError<T> {
 
 impl<T> SendTimeoutError<T> {
     /// The value that was not sent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, _rx) = gochan::bounded(0);
+    /// let err = tx.send_timeout("job", Duration::from_millis(1)).unwrap_err();
+    /// assert_eq!(err.into_inner(), "job");
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             SendTimeoutError::Timeout(v) | SendTimeoutError::Closed(v) => v,
         }
     }
     /// Whether the time ran out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, _rx) = gochan::bounded(0); // nobody receives
+    /// assert!(tx.send_timeout(1, Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, SendTimeoutError::Timeout(_))
     }
     /// Whether the channel is closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, rx) = gochan::bounded(0);
+    /// drop(rx); // every receiver is gone: the send fails at once, no waiting
+    /// assert!(tx.send_timeout(1, Duration::from_secs(60)).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, SendTimeoutError::Closed(_))
     }
@@ -134,10 +179,23 @@ impl<T> SendTimeoutError<T> {
 
 impl TryRecvError {
     /// Whether nothing was there.
+    ///
+    /// ```
+    /// let (_tx, rx) = gochan::bounded::<i32>(1);
+    /// assert!(rx.try_recv().unwrap_err().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         matches!(self, TryRecvError::Empty)
     }
     /// Whether the channel is closed and drained.
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded(1);
+    /// tx.send(1).unwrap();
+    /// tx.close();
+    /// assert_eq!(rx.try_recv(), Ok(1)); // buffered values outlive the close
+    /// assert!(rx.try_recv().unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TryRecvError::Closed)
     }
@@ -145,10 +203,23 @@ impl TryRecvError {
 
 impl RecvTimeoutError {
     /// Whether the time ran out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (_tx, rx) = gochan::bounded::<i32>(0);
+    /// assert!(rx.recv_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, RecvTimeoutError::Timeout)
     }
     /// Whether the channel is closed and drained.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, rx) = gochan::bounded::<i32>(0);
+    /// drop(tx); // the last sender is gone: the channel is closed
+    /// assert!(rx.recv_timeout(Duration::from_secs(60)).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, RecvTimeoutError::Closed)
     }

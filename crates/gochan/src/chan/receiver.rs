@@ -326,6 +326,23 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// Blocking iterator; see [`Receiver::iter`].
+///
+/// Go's `for v := range ch`: each `next()` waits for a value and the loop ends once the
+/// channel is closed and drained.
+///
+/// ```
+/// let (tx, rx) = gochan::bounded(0);
+/// std::thread::spawn(move || {
+///     for word in ["a", "b", "c"] {
+///         tx.send(word).unwrap();
+///     }
+/// }); // tx drops here: the channel closes and the loop below ends
+/// let mut got = String::new();
+/// for word in rx.iter() {
+///     got.push_str(word);
+/// }
+/// assert_eq!(got, "abc");
+/// ```
 #[derive(Debug)]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
@@ -339,6 +356,17 @@ impl<T> Iterator for Iter<'_, T> {
 }
 
 /// Non-blocking iterator; see [`Receiver::try_iter`].
+///
+/// Yields what can be received without waiting, then stops (the channel may stay open).
+///
+/// ```
+/// let (tx, rx) = gochan::bounded(4);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// let drained: Vec<i32> = rx.try_iter().collect();
+/// assert_eq!(drained, [1, 2]);
+/// assert!(!rx.is_closed()); // still open: try_iter stopped because it was empty
+/// ```
 #[derive(Debug)]
 pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
@@ -352,6 +380,19 @@ impl<T> Iterator for TryIter<'_, T> {
 }
 
 /// Owning blocking iterator; see `IntoIterator for Receiver`.
+///
+/// `for v in rx` consumes the receiver; when the loop ends (closed and drained) the
+/// receiver is gone too.
+///
+/// ```
+/// let (tx, rx) = gochan::unbounded();
+/// for i in 0..3 {
+///     tx.send(i).unwrap();
+/// }
+/// drop(tx);
+/// let squares: Vec<i32> = rx.into_iter().map(|i| i * i).collect();
+/// assert_eq!(squares, [0, 1, 4]);
+/// ```
 #[derive(Debug)]
 pub struct IntoIter<T> {
     rx: Receiver<T>,

@@ -150,6 +150,18 @@ impl<T> fmt::Debug for RecvFuture<'_, T> {
 /// # Cancel safety
 /// Dropping it between items loses nothing; a value handed to a pending `next()` that is
 /// dropped goes back to the channel.
+///
+/// ```
+/// use futures::StreamExt;
+/// let (tx, rx) = gochan::bounded(0);
+/// std::thread::spawn(move || {
+///     for i in 1..=3 {
+///         tx.send(i).unwrap();
+///     }
+/// });
+/// let sum = futures::executor::block_on(rx.stream().fold(0, |acc, v| async move { acc + v }));
+/// assert_eq!(sum, 6);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct RecvStream<'a, T> {
     chan: &'a Chan<T>,
@@ -207,6 +219,18 @@ impl<T> fmt::Debug for RecvStream<'_, T> {
 ///
 /// # Cancel safety
 /// As [`RecvStream`].
+///
+/// ```
+/// use futures::StreamExt;
+/// let (tx, rx) = gochan::unbounded();
+/// tx.send("x").unwrap();
+/// tx.send("y").unwrap();
+/// drop(tx);
+/// // Owning, so it can be returned or moved into a task ('static).
+/// let stream = rx.into_stream();
+/// let all: Vec<&str> = futures::executor::block_on(stream.collect());
+/// assert_eq!(all, ["x", "y"]);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct IntoStream<T> {
     /// Allocated at the first poll (holding its own reference to the channel) and reused

@@ -180,6 +180,19 @@ impl<T> Sender<T> {
     }
 
     /// This sender as a [`Sink`](futures_sink::Sink); see [`SendSink`](super::SendSink).
+    ///
+    /// Unlike [`sink`](Sender::sink) it does not clone: when the sink is dropped and it
+    /// held the last sender, the channel closes.
+    ///
+    /// ```
+    /// use futures::{SinkExt, StreamExt};
+    /// let (tx, rx) = gochan::unbounded();
+    /// futures::executor::block_on(async move {
+    ///     let mut sink = tx.into_sink();
+    ///     sink.send_all(&mut futures::stream::iter([1, 2]).map(Ok)).await.unwrap();
+    /// }); // the sink (the only sender) is dropped: the channel closes
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
     #[track_caller]
     pub fn into_sink(self) -> super::SendSink<T> {
         super::SendSink::new(self)

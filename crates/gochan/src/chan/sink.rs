@@ -57,11 +57,29 @@ impl<T> SendSink<T> {
     }
 
     /// The sender this sink sends with.
+    ///
+    /// ```
+    /// let (tx, rx) = gochan::bounded::<i32>(1);
+    /// let sink = tx.into_sink();
+    /// assert_eq!(sink.sender().receiver_count(), 1);
+    /// sink.sender().send(5).unwrap(); // a plain blocking send through the same sender
+    /// assert_eq!(rx.recv(), Ok(5));
+    /// ```
     pub fn sender(&self) -> &Sender<T> {
         &self.sender
     }
 
     /// Closes the channel (Go's `close(ch)`), as [`Sender::close`].
+    ///
+    /// ```
+    /// use futures::SinkExt;
+    /// let (tx, rx) = gochan::bounded(4);
+    /// let mut sink = tx.sink(); // a clone: `tx` alone would keep the channel open
+    /// futures::executor::block_on(sink.send(1)).unwrap();
+    /// assert!(sink.close_channel());
+    /// assert_eq!(rx.recv(), Ok(1)); // buffered values are still delivered
+    /// assert!(rx.recv().is_err()); // then the receiver sees the close
+    /// ```
     pub fn close_channel(&self) -> bool {
         self.sender.close()
     }

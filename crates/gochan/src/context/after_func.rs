@@ -50,6 +50,19 @@ where
 }
 
 /// The handle of an [`after_func`] registration.
+///
+/// Go's `stop := context.AfterFunc(ctx, f)`. Keep it to call [`stop`](AfterFunc::stop)
+/// later; dropping it leaves `f` registered.
+///
+/// ```
+/// use gochan::context;
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// let (tx, rx) = gochan::bounded(1);
+/// let handle: context::AfterFunc = context::after_func(&ctx, move || tx.send(1).unwrap());
+/// drop(handle); // f stays registered
+/// cancel.cancel();
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
 pub struct AfterFunc {
     node: Arc<Node>,
 }

@@ -43,6 +43,17 @@ impl Context {
 }
 
 /// The future returned by [`cancel_when`].
+///
+/// Poll it alongside the work (spawn it, or `join` it); it ends when the source
+/// completes or the context ends, and dropping it early cancels the context.
+///
+/// ```
+/// use gochan::context;
+/// let (ctx, watch) = context::cancel_when(&context::background(), std::future::pending::<()>());
+/// assert!(!ctx.is_done());
+/// drop(watch); // nothing watches the source any more: the context ends
+/// assert_eq!(ctx.err(), Some(context::Error::Canceled));
+/// ```
 #[must_use = "the source is only watched while this future is polled"]
 pub struct CancelWhen<F> {
     source: Pin<Box<F>>,

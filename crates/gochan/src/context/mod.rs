@@ -57,6 +57,18 @@ pub struct Context {
 }
 
 /// The type-erased cause of a context's end.
+///
+/// What [`cause`] returns: the error given to a [`CancelCauseFunc`], or else the
+/// context's own [`Error`]. Downcast it to read a typed cause.
+///
+/// ```
+/// use gochan::context::{self, CauseError};
+/// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+/// cancel.cancel("disk full");
+/// let cause: CauseError = context::cause(&ctx).unwrap();
+/// assert_eq!(cause.to_string(), "disk full");
+/// assert_eq!(ctx.err(), Some(context::Error::Canceled)); // err() stays Go's sentinel
+/// ```
 pub type CauseError = Arc<dyn std::error::Error + Send + Sync>;
 
 /// The root context: never cancelled, no values, no deadline. Go's `context.Background()`.

@@ -31,6 +31,7 @@ pub(crate) mod registry;
 mod watchdog;
 
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use watchdog::{watchdog, Watchdog};
 
 use std::collections::HashSet;
@@ -40,6 +41,18 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// The operation a blocked party is waiting in.
+///
+/// ```
+/// use gochan::debug::{self, BlockedOp};
+/// let (tx, rx) = gochan::bounded::<i32>(0);
+/// let t = std::thread::spawn(move || tx.send(1)); // nobody receives yet
+/// while debug::blocked().is_empty() {
+///     std::thread::yield_now();
+/// }
+/// assert_eq!(debug::blocked()[0].op, BlockedOp::Send);
+/// assert_eq!(rx.recv(), Ok(1));
+/// t.join().unwrap().unwrap();
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BlockedOp {
@@ -61,6 +74,12 @@ pub enum BlockedOp {
 
 impl BlockedOp {
     /// Go's name for the wait, as its goroutine dump prints it.
+    ///
+    /// ```
+    /// use gochan::debug::BlockedOp;
+    /// assert_eq!(BlockedOp::Recv.go_name(), "chan receive");
+    /// assert_eq!(BlockedOp::WaitGroupWait.go_name(), "sync.WaitGroup.Wait");
+    /// ```
     pub fn go_name(self) -> &'static str {
         match self {
             BlockedOp::Send => "chan send",
@@ -75,6 +94,24 @@ impl BlockedOp {
 }
 
 /// Who is blocked.
+///
+/// ```
+/// use gochan::debug::{self, Party};
+/// let (tx, rx) = gochan::bounded::<()>(0);
+/// let t = std::thread::Builder::new()
+///     .name("waiter".into())
+///     .spawn(move || rx.recv())
+///     .unwrap();
+/// while debug::blocked().is_empty() {
+///     std::thread::yield_now();
+/// }
+/// match &debug::blocked()[0].party {
+///     Party::Thread { name, .. } => assert_eq!(name.as_deref(), Some("waiter")),
+///     other => panic!("expected a thread, got {other:?}"),
+/// }
+/// drop(tx);
+/// assert!(t.join().unwrap().is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Party {
@@ -90,6 +127,20 @@ pub enum Party {
 }
 
 /// A channel a party waits on.
+///
+/// ```
+/// let (tx, rx) = gochan::bounded::<i32>(2);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// let t = std::thread::spawn(move || tx.send(3)); // the buffer is full
+/// while gochan::debug::blocked().is_empty() {
+///     std::thread::yield_now();
+/// }
+/// let chan = gochan::debug::blocked()[0].channels[0];
+/// assert_eq!((chan.capacity, chan.len), (Some(2), 2));
+/// assert_eq!(rx.iter().take(3).collect::<Vec<_>>(), [1, 2, 3]);
+/// t.join().unwrap().unwrap();
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ChannelInfo {
     /// The channel's identity (its address; the same for every handle of one channel).
@@ -101,6 +152,32 @@ pub struct ChannelInfo {
 }
 
 /// One party waiting in a gochan operation; see [`blocked`].
+///
+/// Its `Display` is one entry of Go's goroutine dump: the party and operation, the call
+/// site, the channels.
+///
+/// ```
+/// let (_keep, rx) = gochan::bounded::<i32>(0);
+/// let (tx2, rx2) = gochan::bounded::<i32>(0);
+/// let t = std::thread::spawn(move || {
+///     gochan::select! {
+///         recv(rx) -> _ => {},
+///         recv(rx2) -> v => assert_eq!(v, Ok(9)),
+///     }
+/// });
+/// // A select queues on its channels one by one: wait until it is on both.
+/// let b = loop {
+///     match gochan::debug::blocked().pop() {
+///         Some(b) if b.channels.len() == 2 => break b,
+///         _ => std::thread::yield_now(),
+///     }
+/// };
+/// assert_eq!(b.op, gochan::debug::BlockedOp::Select);
+/// assert!(b.location.file().ends_with(".rs"));
+/// assert!(b.to_string().contains("[select, "), "{b}");
+/// tx2.send(9).unwrap();
+/// t.join().unwrap();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Blocked {
     /// The thread or task.
@@ -171,6 +248,23 @@ pub fn blocked() -> Vec<Blocked> {
 }
 
 /// The table of [`blocked`] parties, displayed like Go's goroutine dump.
+///
+/// ```
+/// use gochan::debug::Dump;
+/// assert_eq!(Dump(Vec::new()).to_string(), "no party is blocked in a gochan operation\n");
+/// let wg = gochan::group::WaitGroup::new();
+/// wg.add(1);
+/// let waiter = wg.clone();
+/// let t = std::thread::spawn(move || waiter.wait());
+/// while gochan::debug::blocked().is_empty() {
+///     std::thread::yield_now();
+/// }
+/// let dump: Dump = gochan::debug::dump();
+/// assert!(dump.to_string().starts_with("1 party blocked in gochan operations:"));
+/// assert!(dump.to_string().contains("sync.WaitGroup.Wait"));
+/// wg.done();
+/// t.join().unwrap();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Dump(pub Vec<Blocked>);
 
@@ -237,6 +331,18 @@ pub struct LeakGuard {
 
 impl LeakGuard {
     /// Snapshots the parties blocked now; they are ignored by the check.
+    ///
+    /// ```
+    /// // A party blocked before the guard is not the test's leak.
+    /// let (_keep, rx) = gochan::bounded::<i32>(0);
+    /// std::thread::spawn(move || rx.recv());
+    /// while gochan::debug::blocked().is_empty() {
+    ///     std::thread::yield_now();
+    /// }
+    /// let guard = gochan::debug::LeakGuard::new();
+    /// assert!(guard.leaked().is_empty());
+    /// guard.check(std::time::Duration::ZERO); // passes
+    /// ```
     pub fn new() -> LeakGuard {
         LeakGuard {
             before: blocked().iter().map(|b| (b.key, b.since)).collect(),
@@ -245,6 +351,19 @@ impl LeakGuard {
     }
 
     /// The parties blocked now that were not blocked at the guard's creation.
+    ///
+    /// ```
+    /// let guard = gochan::debug::LeakGuard::new();
+    /// let (tx, rx) = gochan::bounded::<i32>(0);
+    /// let t = std::thread::spawn(move || rx.recv());
+    /// while guard.leaked().is_empty() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(guard.leaked()[0].op, gochan::debug::BlockedOp::Recv);
+    /// drop(tx); // unblock it before the guard checks on drop
+    /// t.join().unwrap().unwrap_err();
+    /// guard.check(std::time::Duration::from_millis(10));
+    /// ```
     pub fn leaked(&self) -> Vec<Blocked> {
         blocked()
             .into_iter()
@@ -254,6 +373,13 @@ impl LeakGuard {
 
     /// Waits `grace` (parties may still be running towards a block), then panics listing
     /// the parties blocked that were not blocked at the guard's creation.
+    ///
+    /// ```should_panic
+    /// let guard = gochan::debug::LeakGuard::new();
+    /// let (_tx, rx) = gochan::bounded::<i32>(0);
+    /// std::thread::spawn(move || rx.recv()); // leaks: nobody sends or closes
+    /// guard.check(std::time::Duration::from_millis(100)); // panics naming the receive
+    /// ```
     #[track_caller]
     pub fn check(mut self, grace: Duration) {
         self.checked = true;

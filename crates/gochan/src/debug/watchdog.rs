@@ -50,6 +50,15 @@ pub fn watchdog(threshold: Duration) -> Watchdog {
 }
 
 /// The running watchdog of [`watchdog`]; dropping it stops the thread.
+///
+/// Keep it alive as long as blocked parties should be reported, e.g. for the whole of
+/// `main`, after installing a `tracing` subscriber.
+///
+/// ```
+/// use std::time::Duration;
+/// let _dog: gochan::debug::Watchdog = gochan::debug::watchdog(Duration::from_secs(5));
+/// // ... the program runs; parties blocked for 5 s or more are logged once each ...
+/// ```
 #[derive(Debug)]
 #[must_use = "the watchdog stops when dropped"]
 pub struct Watchdog {

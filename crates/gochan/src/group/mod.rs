@@ -22,5 +22,6 @@ pub use first_error::GroupCause;
 pub use semaphore::{Permit, Semaphore};
 pub use single_flight::{FlightResult, SingleFlight};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use tokio_group::TokioErrGroup;
 pub use wait_group::WaitGroup;

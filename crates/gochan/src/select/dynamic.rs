@@ -250,6 +250,23 @@ impl fmt::Debug for Select<'_> {
 
 /// The operation a [`Select`] completed. Take its result with [`SelectedOperation::recv`]
 /// or [`SelectedOperation::send`], passing the same channel handle that was added.
+///
+/// ```
+/// let (tx, rx) = gochan::bounded::<&str>(1);
+/// let (out, _out_rx) = gochan::bounded::<i32>(1);
+/// tx.send("hello").unwrap();
+/// out.send(0).unwrap(); // `out` is full: only the receive can run
+/// let mut sel = gochan::Select::new();
+/// let r = sel.recv(&rx);
+/// let s = sel.send(&out, 1);
+/// let op = sel.select();
+/// if op.index() == r {
+///     assert_eq!(op.recv(&rx), Ok("hello"));
+/// } else {
+///     assert_eq!(op.index(), s);
+///     op.send(&out).unwrap();
+/// }
+/// ```
 #[must_use = "the result of the chosen operation should be taken"]
 pub struct SelectedOperation<'s, 'a> {
     index: usize,
@@ -334,10 +351,26 @@ impl fmt::Debug for SelectedOperation<'_, '_> {
 }
 
 /// [`Select::try_select`] found no operation ready.
+///
+/// ```
+/// let (_tx, rx) = gochan::bounded::<i32>(1);
+/// let mut sel = gochan::Select::new();
+/// sel.recv(&rx);
+/// assert_eq!(sel.try_select().unwrap_err(), gochan::TrySelectError);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrySelectError;
 
 /// [`Select::select_timeout`] ran out of time.
+///
+/// ```
+/// use std::time::Duration;
+/// let (_tx, rx) = gochan::bounded::<i32>(0);
+/// let mut sel = gochan::Select::new();
+/// sel.recv(&rx);
+/// let err = sel.select_timeout(Duration::from_millis(5)).unwrap_err();
+/// assert_eq!(err.to_string(), "timed out waiting on select");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SelectTimeoutError;
 

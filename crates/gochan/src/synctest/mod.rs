@@ -171,6 +171,18 @@ where
 /// A thread started by [`spawn`]. Unlike `std`'s, its [`join`](JoinHandle::join) waits in
 /// a gochan receive, so a bubble thread joining another is durably blocked (the clock can
 /// move for the thread it waits for).
+///
+/// ```
+/// use std::time::Duration;
+/// use gochan::synctest;
+/// synctest::run(|| {
+///     let h: synctest::JoinHandle<u32> = synctest::spawn(|| {
+///         gochan::time::sleep(Duration::from_secs(3600)); // virtual: returns at once
+///         7
+///     });
+///     assert_eq!(h.join().unwrap(), 7); // joining is a gochan wait: the clock moves
+/// });
+/// ```
 #[derive(Debug)]
 pub struct JoinHandle<T> {
     result: crate::Receiver<std::thread::Result<T>>,

@@ -42,6 +42,18 @@ where
 }
 
 /// The handle of [`after_func`]. Dropping it does not stop the timer.
+///
+/// Go's `*time.Timer` as `time.AfterFunc` returns it: [`stop`](FuncTimer::stop) and
+/// [`reset`](FuncTimer::reset), no channel.
+///
+/// ```
+/// use std::time::Duration;
+/// let (tx, rx) = gochan::bounded(1);
+/// let timer: gochan::time::FuncTimer =
+///     gochan::time::after_func(Duration::from_millis(1), move || { let _ = tx.try_send("ran"); });
+/// drop(timer); // dropping the handle does not stop it
+/// assert_eq!(rx.recv(), Ok("ran"));
+/// ```
 pub struct FuncTimer {
     core: Arc<FuncCore>,
 }
