@@ -413,7 +413,7 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
 /// then the future is a few words, and an operation that completes at once never writes a
 /// node: building one (on the stack, then copied into place, as the compiler does) costs
 /// store-forwarding stalls that doubled the cost of a buffered async channel operation
-/// in session 4's measurements.
+/// in our measurements (perf annotate, docs/ROADMAP.md).
 pub(crate) struct LazyNode<C: Deref<Target = Chan<T>>, T> {
     init: bool,
     node: MaybeUninit<WaitNode<C, T>>,
