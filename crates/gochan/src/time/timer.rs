@@ -45,12 +45,7 @@ impl TimerHook for TimerCore {
     /// Nobody can receive the time any more: the timer is cancelled. Nothing is drained:
     /// the channel has dropped its buffer already, and no receive can be pending.
     fn receivers_gone(&self) {
-        let mut st = self.state.lock();
-        st.gen += 1;
-        st.armed = false;
-        if let Some(id) = st.id.take() {
-            service::cancel(id);
-        }
+        self.cancel_locked(&mut self.state.lock());
     }
 
     /// Fires now if due: the service's pending entry is voided (cancelled, and its
@@ -175,12 +170,20 @@ impl TimerCore {
         st.id = Some(service::schedule_target(at, target, st.gen));
     }
 
+    /// Voids every firing scheduled so far (a newer generation, the service entry
+    /// cancelled) without touching the channel. Returns whether a pending firing was
+    /// prevented.
+    fn cancel_locked(&self, st: &mut TState) -> bool {
+        st.gen += 1;
+        st.armed = false;
+        st.id.take().is_some_and(service::cancel)
+    }
+
     /// Stops the timer and drains a value not yet received. Returns whether the timer
     /// was active (pending, or fired with its value still unreceived).
     fn disarm_locked(&self, st: &mut TState) -> bool {
-        st.gen += 1;
-        let prevented = st.id.take().is_some_and(service::cancel);
-        let was_armed = std::mem::replace(&mut st.armed, false);
+        let was_armed = st.armed;
+        let prevented = self.cancel_locked(st);
         if prevented && st.period.is_none() {
             // A one-shot timer stopped before it fired has sent nothing since the last
             // disarm drained the channel and bumped its epoch (a firing on look clears
