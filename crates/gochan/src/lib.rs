@@ -51,7 +51,8 @@
 //! | the pipelines post's `gen`, `sq`, `merge` | [`pipeline::generate`], [`pipeline::map`], [`pipeline::merge`] (async: [`pipeline::stream`]) |
 //! | "Timing out, moving on" (first reply wins) | [`pipeline::first`] |
 //! | `testing/synctest` (Go 1.25) | [`synctest::run`], [`synctest::wait`] |
-//! | goroutine dump, uber-go/goleak | [`debug::dump`], [`debug::blocked`], [`debug::LeakGuard`] |
+//! | goroutine dump, uber-go/goleak, the `goroutineleak` profile | [`debug::dump`], [`debug::blocked`], [`debug::LeakGuard`], `debug::never_wakes` (feature `debug-handles`) |
+//! | `sync.Mutex` | [`sync::Mutex`] (its waiters show in [`debug::blocked`]) |
 //! | `net/http` request contexts | the `gochan-http` crate (hyper, tower, axum); `gochan-grpc` for tonic |
 //!
 //! The full table, with notes on every difference and a runnable twin of each Go program
@@ -66,6 +67,7 @@
 //! |---|---|
 //! | `tokio` | `group::TokioErrGroup` (an errgroup of tokio tasks); `context::to_cancellation_token` and `context::from_cancellation_token` (bridges to tokio-util's `CancellationToken`); and a check: a blocking gochan call that would park a tokio worker thread panics, naming the async form to use |
 //! | `tracing` | `debug::watchdog`: logs every party blocked in a gochan operation longer than a threshold |
+//! | `debug-handles` | `debug::never_wakes`: records which threads touch each channel, context and `WaitGroup` (a thread-local read and a relaxed load per operation) to name the parties nothing can wake any more; for tests and debug builds |
 //!
 //! # Cancel safety
 //!
@@ -145,8 +147,9 @@ pub mod context;
 pub mod debug;
 pub mod group;
 pub mod pipeline;
+mod prim;
 pub mod select;
-mod sync;
+pub mod sync;
 #[cfg(not(loom))]
 pub mod synctest;
 pub mod time;

@@ -316,3 +316,71 @@ fn tomb_kill_and_parent_cancel_end_the_context() {
     }
     assert_eq!(tomb::run(), want);
 }
+
+/// `debug::never_wakes` over every example (the Go programs' twins): a sampler thread
+/// collects every party reported while the examples run (here and in the other tests of
+/// this binary, in parallel); at the end each must still be blocked, since a party that
+/// was named and then woke would be a false report (issue "leak diagnostics").
+#[cfg(feature = "debug-handles")]
+#[test]
+fn never_wakes_names_no_party_that_later_wakes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut seen: Vec<gochan::debug::Blocked> = Vec::new();
+            let mut passes = 0;
+            while !stop.load(Ordering::Relaxed) {
+                for b in gochan::debug::never_wakes() {
+                    if !seen
+                        .iter()
+                        .any(|s| s.since == b.since && s.party == b.party)
+                    {
+                        seen.push(b);
+                    }
+                }
+                passes += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            (seen, passes)
+        })
+    };
+    let mut lines = 0;
+    for run in [
+        after_func::run,
+        channels::run,
+        context_timeout::run,
+        context_tree::run,
+        done_channel::run,
+        errgroup_cancel::run,
+        fan_in::run,
+        generator::run,
+        metadata::run,
+        moving_on::run,
+        pipeline::run,
+        request_id::run,
+        search::run,
+        timeout_handler::run,
+        timeout_test::run,
+        timing_out::run,
+        tomb::run,
+        worker_leak::run,
+    ] {
+        lines += run().len();
+    }
+    lines += stuck::run().lines().count();
+    stop.store(true, Ordering::Relaxed);
+    let (seen, passes) = sampler.join().unwrap();
+    assert!(lines > 0 && passes > 10, "the sampler ran {passes} passes");
+    let now = gochan::debug::blocked();
+    for b in &seen {
+        assert!(
+            now.iter().any(|n| n.since == b.since && n.party == b.party),
+            "reported as never waking, but it woke:\n{b}"
+        );
+    }
+}

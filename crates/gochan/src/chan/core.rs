@@ -32,7 +32,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 
-use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinGuard, SpinLock};
+use crate::prim::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinGuard, SpinLock};
 
 use super::error::{TryRecvError, TrySendError};
 use super::waiter::{Entry, Packet, Waiter, Wake};
@@ -74,6 +74,10 @@ pub(crate) struct Chan<T> {
     /// for `never()`). Only a wait on a channel of one's own bubble is durably blocked.
     #[cfg(not(loom))]
     bubble: u32,
+    /// The threads that touched the channel (feature `debug-handles`; see
+    /// `debug/handles.rs`).
+    #[cfg(feature = "debug-handles")]
+    pub(crate) holders: crate::debug::handles::Holders,
 }
 
 pub(crate) struct Inner<T> {
@@ -150,12 +154,26 @@ impl<T> Chan<T> {
             reg: AtomicUsize::new(0),
             #[cfg(not(loom))]
             bubble: crate::synctest::bubble_of_new_channel(),
+            #[cfg(feature = "debug-handles")]
+            holders: crate::debug::handles::Holders::new(),
         }
+    }
+
+    /// A channel with no `Sender` handle (see `chan::internal`): who can close it is
+    /// told to the `debug-handles` bookkeeping by its owner, or unknown.
+    pub(crate) fn new_internal(cap: usize) -> Chan<T> {
+        #[allow(unused_mut)]
+        let mut chan = Chan::new(Some(cap), 1, 1);
+        #[cfg(feature = "debug-handles")]
+        {
+            chan.holders = crate::debug::handles::Holders::new_internal();
+        }
+        chan
     }
 
     /// A timer's channel (capacity 1, no `Sender` handle) fed by `timer`.
     pub(crate) fn new_timer(timer: Weak<dyn TimerHook>) -> Chan<T> {
-        let mut chan = Chan::new(Some(1), 1, 1);
+        let mut chan = Chan::new_internal(1);
         chan.timer = Some(timer);
         chan.lock().timer = true;
         chan
@@ -163,8 +181,11 @@ impl<T> Chan<T> {
 
     /// A channel that is never ready (no handle can send or close it).
     pub(crate) fn new_never() -> Chan<T> {
-        let mut chan = Chan::new(Some(0), 1, 1);
+        let mut chan = Chan::new_internal(0);
         chan.never = true;
+        #[cfg(feature = "debug-handles")]
+        chan.holders
+            .set_wakers(Box::new(crate::debug::handles::Wakers::default)); // nobody
         #[cfg(not(loom))]
         {
             chan.bubble = u32::MAX;
@@ -208,8 +229,11 @@ impl<T> Chan<T> {
     }
 
     /// The parties waiting in this channel, for `debug::blocked`.
-    fn list_waiting(&self, out: &mut Vec<(registry::Waiting, registry::ChannelId)>) {
-        let inner = self.lock();
+    fn list_waiting(&self, walk: &mut registry::Walk) {
+        let out = &mut walk.waits;
+        let before = out.len();
+        // Not `lock()`: the walking thread is no holder of the channel.
+        let inner = self.inner.lock();
         let id = registry::ChannelId {
             addr: self as *const Chan<T> as usize,
             capacity: self.capacity(),
@@ -221,6 +245,13 @@ impl<T> Chan<T> {
         for e in &inner.receivers_q {
             out.extend(e.describe(BlockedOp::Recv).map(|w| (w, id)));
         }
+        drop(inner);
+        #[cfg(feature = "debug-handles")]
+        if walk.want_wakers && walk.waits.len() > before {
+            walk.wakers.push((id.addr, self.holders.wakers()));
+        }
+        #[cfg(not(feature = "debug-handles"))]
+        let _ = before;
     }
 
     /// Whether this is a `never()` channel.
@@ -257,7 +288,12 @@ impl<T> Chan<T> {
         }
     }
 
+    /// Locks the channel for an operation (with `debug-handles`, the caller is recorded
+    /// as a holder).
+    #[inline]
     pub(crate) fn lock(&self) -> SpinGuard<'_, Inner<T>> {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         self.inner.lock()
     }
 
@@ -611,26 +647,36 @@ impl<T> Chan<T> {
     /// A weak sender upgrades: counts one more `Sender` unless none is left (then the
     /// channel is closed for good and `false` is returned).
     pub(crate) fn try_acquire_sender(&self) -> bool {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         increment_if_live(&self.senders)
     }
 
     /// A weak receiver upgrades (see [`Chan::try_acquire_sender`]).
     pub(crate) fn try_acquire_receiver(&self) -> bool {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         increment_if_live(&self.receivers)
     }
 
     /// A `Sender` handle was cloned.
     pub(crate) fn acquire_sender(&self) {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         self.senders.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A `Receiver` handle was cloned.
     pub(crate) fn acquire_receiver(&self) {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         self.receivers.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A `Sender` handle was dropped; the last one closes the channel.
     pub(crate) fn release_sender(&self) {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.close();
         }
@@ -639,6 +685,8 @@ impl<T> Chan<T> {
     /// A `Receiver` handle was dropped; after the last one, every waiting and future
     /// send fails with its value, and buffered values are dropped (outside the lock).
     pub(crate) fn release_receiver(&self) {
+        #[cfg(feature = "debug-handles")]
+        self.holders.touch();
         if self.receivers.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
@@ -665,13 +713,10 @@ impl<T> Chan<T> {
 ///
 /// # Safety
 /// `chan` points at a live `Chan<T>` (the registry guarantees it: module docs there).
-unsafe fn list_waiting<T>(
-    chan: *const (),
-    out: &mut Vec<(registry::Waiting, registry::ChannelId)>,
-) {
+unsafe fn list_waiting<T>(chan: *const (), walk: &mut registry::Walk) {
     // SAFETY: the caller's contract.
     let chan = unsafe { &*(chan as *const Chan<T>) };
-    chan.list_waiting(out);
+    chan.list_waiting(walk);
 }
 
 impl<T> Drop for Chan<T> {

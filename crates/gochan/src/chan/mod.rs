@@ -114,6 +114,6 @@ pub fn never<T>() -> Receiver<T> {
 /// the returned engine (contexts' done channels, timers' channels).
 pub(crate) fn internal<T>(cap: usize) -> (Arc<Chan<T>>, Receiver<T>) {
     // One sender count that no handle owns: only an explicit close ends it.
-    let chan = Arc::new(Chan::new(Some(cap), 1, 1));
+    let chan = Arc::new(Chan::new_internal(cap));
     (chan.clone(), Receiver::from_chan(chan))
 }

@@ -55,8 +55,8 @@ use super::core::{Chan, Inner};
 use super::waiter::{Entry, Wake};
 use crate::debug::registry::{self, Waiting};
 use crate::debug::{BlockedOp, Party};
-use crate::sync::blocking;
-use crate::sync::{spin_wait, AtomicU64, AtomicU8, Ordering, Parker, UnsafeCell};
+use crate::prim::blocking;
+use crate::prim::{spin_wait, AtomicU64, AtomicU8, Ordering, Parker, UnsafeCell};
 
 /// Not queued; the slot is the owner's.
 const IDLE: u8 = 0;
@@ -321,7 +321,7 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
             registry::stamp(&this.since);
             let durable = this.chan.durable_wait();
             while !decided() {
-                if crate::sync::park_until(deadline, durable) {
+                if crate::prim::park_until(deadline, durable) {
                     break; // `finish` unlinks the node unless it was just decided
                 }
             }

@@ -11,7 +11,7 @@ use super::core::{Chan, Inner};
 use super::error::{RecvError, RecvTimeoutError, TryRecvError};
 use super::node::{Finished, Signal, WaitNode};
 use super::recv_future::{IntoStream, RecvFuture, RecvStream};
-use crate::sync::SpinGuard;
+use crate::prim::SpinGuard;
 
 /// The receiving half of a channel. Clone it for more consumers (each value goes to
 /// exactly one of them). When the last one is dropped, every blocked and future send fails
@@ -129,7 +129,7 @@ impl<T> Receiver<T> {
             .push_recv(&self.chan, &mut inner, Signal::thread());
         drop(inner);
         self.chan.watch();
-        match node.wait(deadline, crate::sync::blocking::Op::Recv) {
+        match node.wait(deadline, crate::prim::blocking::Op::Recv) {
             Finished::Done(v) => Ok(v.expect("a receiver decided DONE holds its value")),
             Finished::Closed(_) => Err(RecvTimeoutError::Closed),
             Finished::Cancelled(_) => Err(RecvTimeoutError::Timeout),

@@ -11,7 +11,7 @@ use super::core::{Chan, Inner};
 use super::error::{SendError, SendTimeoutError, TrySendError};
 use super::node::{Finished, Signal, WaitNode};
 use super::send_future::SendFuture;
-use crate::sync::SpinGuard;
+use crate::prim::SpinGuard;
 
 /// The sending half of a channel. Clone it for more producers; dropping the last one
 /// closes the channel (like Go's `close`).
@@ -135,7 +135,7 @@ impl<T> Sender<T> {
             .push_send(&self.chan, &mut inner, value, Signal::thread());
         drop(inner);
         self.chan.watch();
-        match node.wait(deadline, crate::sync::blocking::Op::Send) {
+        match node.wait(deadline, crate::prim::blocking::Op::Send) {
             Finished::Done(_) => Ok(()),
             Finished::Closed(v) => Err(SendTimeoutError::Closed(
                 v.expect("a failed send keeps its value"),

@@ -34,8 +34,8 @@ use std::time::Instant;
 use super::node::NodePtr;
 use crate::debug::registry::{self, Waiting};
 use crate::debug::{BlockedOp, Party};
-use crate::sync::blocking;
-use crate::sync::{spin_wait, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, Parker};
+use crate::prim::blocking;
+use crate::prim::{spin_wait, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, Parker};
 
 /// The waiter has not been decided yet.
 pub(crate) const WAITING: usize = 0;
@@ -214,13 +214,13 @@ impl Waiter {
         }
         blocking::check(op);
         registry::stamp(&self.since);
-        let durable = crate::sync::select_durable();
+        let durable = crate::prim::select_durable();
         loop {
             let o = self.outcome();
             if o != Outcome::Waiting {
                 return o;
             }
-            if crate::sync::park_until(deadline, durable) {
+            if crate::prim::park_until(deadline, durable) {
                 return match self.try_abort() {
                     Ok(()) => Outcome::Aborted,
                     Err(o) => o,

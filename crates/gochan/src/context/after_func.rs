@@ -31,7 +31,7 @@ where
         // be started, run it here rather than lose it.
         let shared = Arc::new(parking_lot::Mutex::new(Some(f)));
         let theirs = shared.clone();
-        let spawned = crate::sync::spawn_named("gochan-after-func", move || {
+        let spawned = crate::prim::spawn_named("gochan-after-func", move || {
             let f = theirs.lock().take();
             if let Some(f) = f {
                 f()

@@ -293,8 +293,21 @@ impl Context {
     /// assert!(ctx.done().recv().is_err()); // returns once cancelled
     /// ```
     pub fn done(&self) -> Receiver<()> {
-        match tree::canceler(&self.node).and_then(|n| n.cancel_state()) {
-            Some(cs) => cs.done(),
+        match tree::canceler(&self.node) {
+            Some(n) => {
+                let rx = n.cancel_state().expect("canceler is a cancel node").done();
+                #[cfg(feature = "debug-handles")]
+                if !rx.chan.holders.has_wakers() {
+                    let node = Arc::downgrade(n);
+                    rx.chan
+                        .holders
+                        .set_wakers(Box::new(move || match node.upgrade() {
+                            Some(n) => tree::wakers(&n),
+                            None => crate::debug::handles::Wakers::unknown(),
+                        }));
+                }
+                rx
+            }
             None => crate::chan::never(),
         }
     }
@@ -382,7 +395,7 @@ impl Context {
             std::panic::Location::caller(),
         );
         if !self.is_done() {
-            crate::sync::blocking::check(crate::sync::blocking::Op::ContextWait);
+            crate::prim::blocking::check(crate::prim::blocking::Op::ContextWait);
         }
         let _ = self.done().recv();
     }
@@ -403,7 +416,7 @@ impl Context {
             return true;
         }
         if !timeout.is_zero() {
-            crate::sync::blocking::check(crate::sync::blocking::Op::ContextWait);
+            crate::prim::blocking::check(crate::prim::blocking::Op::ContextWait);
         }
         let _scope = crate::debug::registry::scope(
             crate::debug::BlockedOp::ContextWait,

@@ -37,7 +37,7 @@ use std::any::Any;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use crate::sync::{AtomicU32, AtomicU8, Mutex, Ordering};
+use crate::prim::{AtomicU32, AtomicU8, Mutex, Ordering};
 
 use super::error::{CancelFuncDropped, DroppedFunc, Error};
 use crate::chan::{self, Receiver};
@@ -140,6 +140,10 @@ pub(crate) struct CancelState {
     /// without a lock (`done()` is one atomic load after the first call).
     done: std::sync::OnceLock<Receiver<()>>,
     inner: Mutex<Inner>,
+    /// The threads that created or used the node's cancel function (feature
+    /// `debug-handles`): who can end a wait on `done`.
+    #[cfg(feature = "debug-handles")]
+    pub(crate) holders: crate::debug::handles::Holders,
 }
 
 struct Inner {
@@ -233,6 +237,8 @@ impl CancelState {
                 children: None,
                 extra: None,
             }),
+            #[cfg(feature = "debug-handles")]
+            holders: crate::debug::handles::Holders::new(),
         }
     }
 
@@ -244,7 +250,7 @@ impl CancelState {
             return None;
         }
         while s & DONE_CLOSED == 0 {
-            crate::sync::yield_now();
+            crate::prim::yield_now();
             s = self.state.load(Ordering::Acquire);
         }
         Some(if s & ERR_MASK == CANCELED {
@@ -328,6 +334,26 @@ impl Node {
             _ => None,
         }
     }
+}
+
+/// Who can end a wait on the done channel of cancel node `node` (feature
+/// `debug-handles`): the holders of every cancel function up the chain; a deadline or a
+/// hook (after_func, a tokio token) on the way may end it, untracked.
+#[cfg(feature = "debug-handles")]
+pub(crate) fn wakers(node: &Arc<Node>) -> crate::debug::handles::Wakers {
+    use crate::debug::handles::Wakers;
+    let mut w = Wakers::default();
+    let mut cur = Some(node);
+    while let Some(n) = cur {
+        match &n.body {
+            Body::Cancel(cs) if cs.kind == CancelKind::Cancel => w.add(&cs.holders),
+            Body::Cancel(_) => return Wakers::unknown(),
+            Body::Value { .. } => {}
+            Body::WithoutCancel | Body::Root(_) => break,
+        }
+        cur = n.parent.as_ref();
+    }
+    w
 }
 
 /// The nearest cancelable node at or above `node`.

@@ -7,7 +7,11 @@
 //! `Context::wait`), with the caller's source line. [`dump`] formats the whole list the
 //! way Go prints goroutines; [`assert_no_blocked`] and [`LeakGuard`] fail a test that
 //! leaves parties blocked. With the `tracing` feature, `watchdog(threshold)` logs every
-//! party blocked longer than `threshold`.
+//! party blocked longer than `threshold`. With the `debug-handles` feature,
+//! `never_wakes()` names the parties that nothing can wake any more (Go's `goroutineleak`
+//! profile, as a documented heuristic), and a failing [`LeakGuard`] says which of its
+//! parties those are. Threads waiting for a [`sync::Mutex`](crate::sync::Mutex) are listed
+//! too, with the thread holding it.
 //!
 //! Cost: nothing on the operations that do not wait. A channel joins the registry the first
 //! time a party waits in it (one relaxed load per wait after that), and a dump walks the
@@ -26,9 +30,18 @@
 //! assert!(stuck.join().unwrap().is_err());
 //! ```
 
+#[cfg(feature = "debug-handles")]
+pub(crate) mod handles;
+#[cfg(feature = "debug-handles")]
+mod never_wakes;
 pub(crate) mod registry;
+pub(crate) mod threads;
 #[cfg(feature = "tracing")]
 mod watchdog;
+
+#[cfg(feature = "debug-handles")]
+#[cfg_attr(docsrs, doc(cfg(feature = "debug-handles")))]
+pub use never_wakes::never_wakes;
 
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
@@ -70,6 +83,8 @@ pub enum BlockedOp {
     SemaphoreAcquire,
     /// `Context::wait` / `wait_timeout`.
     ContextWait,
+    /// [`sync::Mutex::lock`](crate::sync::Mutex::lock).
+    MutexLock,
 }
 
 impl BlockedOp {
@@ -89,6 +104,7 @@ impl BlockedOp {
             BlockedOp::ErrGroupWait => "errgroup.Group.Wait",
             BlockedOp::SemaphoreAcquire => "semaphore.Weighted.Acquire",
             BlockedOp::ContextWait => "context wait",
+            BlockedOp::MutexLock => "sync.Mutex.Lock",
         }
     }
 }
@@ -151,6 +167,38 @@ pub struct ChannelInfo {
     pub len: usize,
 }
 
+/// A [`sync::Mutex`](crate::sync::Mutex) a party waits for.
+///
+/// ```
+/// use std::sync::Arc;
+/// let m = Arc::new(gochan::sync::Mutex::new(()));
+/// let held = m.lock();
+/// let m2 = m.clone();
+/// let t = std::thread::spawn(move || drop(m2.lock()));
+/// let b = loop {
+///     match gochan::debug::blocked().into_iter().find(|b| b.mutex.is_some()) {
+///         Some(b) => break b,
+///         None => std::thread::yield_now(),
+///     }
+/// };
+/// let info = b.mutex.unwrap();
+/// assert!(matches!(info.holder, Some(gochan::debug::Party::Thread { id, .. })
+///     if id == std::thread::current().id()));
+/// drop(held);
+/// t.join().unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MutexInfo {
+    /// The mutex's identity (its address).
+    pub id: usize,
+    /// The thread holding it when the list was taken (`None`: just released, or the
+    /// holder has exited without unlocking, e.g. a forgotten guard).
+    pub holder: Option<Party>,
+    /// The holder's thread key (`threads`), 0 when unlocked.
+    owner: u64,
+}
+
 /// One party waiting in a gochan operation; see [`blocked`].
 ///
 /// Its `Display` is one entry of Go's goroutine dump: the party and operation, the call
@@ -186,6 +234,8 @@ pub struct Blocked {
     pub op: BlockedOp,
     /// The channels it waits on (several for a select).
     pub channels: Vec<ChannelInfo>,
+    /// The lock it waits for, if it waits in [`sync::Mutex::lock`](crate::sync::Mutex::lock).
+    pub mutex: Option<MutexInfo>,
     /// Where the operation was called (`#[track_caller]`).
     pub location: &'static Location<'static>,
     /// Since when it waits: for a thread, when it parked; for a task, when a dump first
@@ -205,6 +255,17 @@ impl fmt::Display for Blocked {
         }
         writeln!(f, " [{}, {:.1?}]:", self.op.go_name(), self.since.elapsed())?;
         writeln!(f, "    {}", self.location)?;
+        if let Some(m) = &self.mutex {
+            match &m.holder {
+                Some(Party::Thread { name: Some(n), .. }) => {
+                    writeln!(f, "    mutex {:#x} held by thread {n:?}", m.id)?
+                }
+                Some(Party::Thread { id, .. }) => {
+                    writeln!(f, "    mutex {:#x} held by thread {id:?}", m.id)?
+                }
+                _ => writeln!(f, "    mutex {:#x}", m.id)?,
+            }
+        }
         for c in &self.channels {
             match c.capacity {
                 Some(cap) => writeln!(f, "    channel {:#x} (cap {cap}, len {})", c.id, c.len)?,
@@ -224,8 +285,13 @@ impl fmt::Display for Blocked {
 /// assert!(gochan::debug::blocked().iter().all(|b| b.since <= std::time::Instant::now()));
 /// ```
 pub fn blocked() -> Vec<Blocked> {
+    blocked_from(registry::walk())
+}
+
+/// [`blocked`] from a walk's waits, plus the threads waiting for a mutex.
+fn blocked_from(waits: Vec<(registry::Waiting, registry::ChannelId)>) -> Vec<Blocked> {
     let mut by_key: Vec<Blocked> = Vec::new();
-    for (w, c) in registry::walk() {
+    for (w, c) in waits {
         let info = ChannelInfo {
             id: c.addr,
             capacity: c.capacity,
@@ -237,11 +303,34 @@ pub fn blocked() -> Vec<Blocked> {
                 party: w.party,
                 op: w.op,
                 channels: vec![info],
+                mutex: None,
                 location: w.location,
                 since: w.since,
                 key: w.key,
             }),
         }
+    }
+    for (key, party, location, since, mutex, owner) in registry::lock_waits() {
+        let holder = (owner != 0)
+            .then(|| threads::record(owner))
+            .flatten()
+            .map(|r| Party::Thread {
+                id: r.id,
+                name: r.name.clone(),
+            });
+        by_key.push(Blocked {
+            party,
+            op: BlockedOp::MutexLock,
+            channels: Vec::new(),
+            mutex: Some(MutexInfo {
+                id: mutex,
+                holder,
+                owner,
+            }),
+            location,
+            since,
+            key,
+        });
     }
     by_key.sort_by_key(|b| b.since);
     by_key
@@ -390,12 +479,30 @@ impl LeakGuard {
     fn verify(&self, grace: Duration) {
         std::thread::sleep(grace);
         let leaked = self.leaked();
-        if !leaked.is_empty() {
-            panic!(
-                "gochan: parties still blocked after {grace:?}:\n\n{}",
-                Dump(leaked)
-            );
+        if leaked.is_empty() {
+            return;
         }
+        #[cfg(feature = "debug-handles")]
+        let never = {
+            let stuck: Vec<Blocked> = never_wakes()
+                .into_iter()
+                .filter(|b| leaked.iter().any(|l| (l.key, l.since) == (b.key, b.since)))
+                .collect();
+            if stuck.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\nOf these, by the debug-handles analysis, never to wake:\n\n{}",
+                    Dump(stuck)
+                )
+            }
+        };
+        #[cfg(not(feature = "debug-handles"))]
+        let never = "";
+        panic!(
+            "gochan: parties still blocked after {grace:?}:\n\n{}{never}",
+            Dump(leaked)
+        );
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::{BlockedOp, Party};
-use crate::sync::{AtomicU64, Ordering};
+use crate::prim::{AtomicU64, Ordering};
 
 /// What a channel reports about one waiting party.
 pub(crate) struct Waiting {
@@ -28,8 +28,21 @@ pub(crate) struct Waiting {
     pub(crate) since: Instant,
 }
 
-/// Lists a registered channel's waiting parties into `out`, with the channel's identity.
-pub(crate) type ListFn = unsafe fn(*const (), &mut Vec<(Waiting, ChannelId)>);
+/// Lists a registered channel's waiting parties into the walk, with the channel's
+/// identity.
+pub(crate) type ListFn = unsafe fn(*const (), &mut Walk);
+
+/// What a walk over the registered channels collects.
+#[derive(Default)]
+pub(crate) struct Walk {
+    /// Every waiting party, once per channel it waits on.
+    pub(crate) waits: Vec<(Waiting, ChannelId)>,
+    /// Who can end a wait on each channel that has waiting parties (when asked for).
+    #[cfg(feature = "debug-handles")]
+    pub(crate) wakers: Vec<(usize, crate::debug::handles::Wakers)>,
+    #[cfg(feature = "debug-handles")]
+    pub(crate) want_wakers: bool,
+}
 
 /// A channel as the dump shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,14 +88,74 @@ pub(crate) fn unregister(slot: usize) {
 
 /// Every waiting party of every registered channel.
 pub(crate) fn walk() -> Vec<(Waiting, ChannelId)> {
+    let mut w = Walk::default();
+    walk_into(&mut w);
+    w.waits
+}
+
+/// Fills `w` from every registered channel.
+pub(crate) fn walk_into(w: &mut Walk) {
     let r = REGISTRY.lock();
-    let mut out = Vec::new();
     for &(addr, list) in r.slots.iter().flatten() {
         // SAFETY: a registered channel is alive until it unregisters, which needs the lock
         // we hold (module docs); `list` is the function it registered for its own type.
-        unsafe { list(addr as *const (), &mut out) };
+        unsafe { list(addr as *const (), w) };
     }
-    out
+}
+
+/// A thread waiting in [`crate::sync::Mutex::lock`].
+pub(crate) struct LockWait {
+    /// Identifies the wait (a stack address of the waiting call).
+    pub(crate) key: usize,
+    pub(crate) party: Party,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) since: Instant,
+    /// The mutex's address.
+    pub(crate) mutex: usize,
+    /// The mutex's owner cell: valid while the wait is registered (the waiting call
+    /// borrows the mutex until it has unregistered).
+    pub(crate) owner: *const std::sync::atomic::AtomicU64,
+}
+
+// SAFETY: `owner` is only read under `LOCKS`'s lock while its mutex is alive (see the
+// field); the rest is plain data.
+unsafe impl Send for LockWait {}
+
+static LOCKS: Mutex<Vec<LockWait>> = Mutex::new(Vec::new());
+
+/// Lists a thread waiting for a mutex until [`lock_wait_end`] with the same key.
+pub(crate) fn lock_wait_begin(w: LockWait) {
+    LOCKS.lock().push(w);
+}
+
+/// Removes the wait registered with `key`.
+pub(crate) fn lock_wait_end(key: usize) {
+    let mut l = LOCKS.lock();
+    if let Some(i) = l.iter().position(|w| w.key == key) {
+        l.swap_remove(i);
+    }
+}
+
+/// A snapshot of one mutex wait: (key, party, location, since, mutex, owner key).
+pub(crate) type LockSnapshot = (
+    usize,
+    Party,
+    &'static Location<'static>,
+    Instant,
+    usize,
+    u64,
+);
+
+/// Every thread waiting for a mutex, with the owner (thread key, 0 = unlocked) read now.
+pub(crate) fn lock_waits() -> Vec<LockSnapshot> {
+    let l = LOCKS.lock();
+    l.iter()
+        .map(|w| {
+            // SAFETY: the wait is registered, so its mutex is alive (field docs).
+            let owner = unsafe { &*w.owner }.load(std::sync::atomic::Ordering::Relaxed);
+            (w.key, w.party.clone(), w.location, w.since, w.mutex, owner)
+        })
+        .collect()
 }
 
 /// The process's time base for "since" stamps (nanoseconds after it; 0 = not yet seen).

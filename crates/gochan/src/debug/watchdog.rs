@@ -22,6 +22,7 @@ pub fn watchdog(threshold: Duration) -> Watchdog {
     let thread = std::thread::Builder::new()
         .name("gochan-watchdog".into())
         .spawn(move || {
+            super::threads::internal_thread();
             let mut reported: HashSet<(usize, Instant)> = HashSet::new();
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                 let blocked = super::blocked();

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
-use crate::sync::{AtomicU64, Mutex, Ordering};
+use crate::prim::{AtomicU64, Mutex, Ordering};
 
 use super::first_error::{FirstError, Member};
 use crate::context::Context;

@@ -132,7 +132,7 @@ impl<E: Send + 'static> ErrGroup<E> {
         let core = self.core.clone();
         // If the spawn itself fails, the closure (and the member in it) is dropped: the
         // member is done and its slot given back, so `wait` does not hang.
-        crate::sync::spawn(move || {
+        crate::prim::spawn(move || {
             let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             core.record(ended);
             drop(member);
@@ -159,7 +159,7 @@ impl<E: Send + 'static> ErrGroup<E> {
             std::panic::Location::caller(),
         );
         if self.core.members().count() > 0 {
-            crate::sync::blocking::check(crate::sync::blocking::Op::GroupWait);
+            crate::prim::blocking::check(crate::prim::blocking::Op::GroupWait);
         }
         self.core.members().wait();
         self.core.finish()

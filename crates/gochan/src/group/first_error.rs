@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::{Semaphore, WaitGroup};
 use crate::context::{self, CancelCauseFunc, CauseError, Context};
-use crate::sync::{AtomicUsize, Mutex, Ordering};
+use crate::prim::{AtomicUsize, Mutex, Ordering};
 
 /// The cause an error group gives its context: the first error, as text (the error
 /// itself is returned by `wait`).

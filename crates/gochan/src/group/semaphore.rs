@@ -7,7 +7,7 @@ use std::future::Future;
 
 use crate::chan::{self, Receiver, Sender};
 use crate::context::{self, Context};
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 /// A weighted semaphore: `acquire(ctx, n)` takes `n` units of the capacity, waiting in
 /// FIFO order (a large request at the head is not starved by smaller ones behind it), or
@@ -152,7 +152,7 @@ impl Semaphore {
             return Ok(());
         };
         let check = std::panic::catch_unwind(|| {
-            crate::sync::blocking::check(crate::sync::blocking::Op::SemaphoreAcquire)
+            crate::prim::blocking::check(crate::prim::blocking::Op::SemaphoreAcquire)
         });
         if let Err(p) = check {
             self.abandon(id, n, &ready);

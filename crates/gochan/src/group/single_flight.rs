@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::first_error::catch_unwind_future;
 use crate::chan::{self, core::Chan, Receiver, Sender};
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 /// Runs one call per key at a time: callers that ask for a key while a call for it is in
 /// flight wait for that call and all get its result (`V: Clone`), told that it was
@@ -348,7 +348,7 @@ where
         drop(map);
         // If the spawn fails, the closure drops the leader, which abandons the call.
         let leader = self.leader(key, call);
-        crate::sync::spawn(move || match catch_unwind(AssertUnwindSafe(f)) {
+        crate::prim::spawn(move || match catch_unwind(AssertUnwindSafe(f)) {
             Ok(v) => {
                 leader.finish(Ending::Value(&v));
             }

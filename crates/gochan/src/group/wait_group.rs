@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::chan::{self, core::Chan, Receiver};
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 /// A counter that `wait` blocks on until it returns to zero. Cheap to clone: clones share
 /// one counter (pass a clone to each worker, as Go passes `&wg`).
@@ -31,6 +31,9 @@ struct State {
     count: i64,
     /// Closed when the count returns to zero; replaced by a fresh one when it leaves zero.
     zero: Option<(Arc<Chan<()>>, Receiver<()>)>,
+    /// The threads that used the group (feature `debug-handles`): who can end a wait.
+    #[cfg(feature = "debug-handles")]
+    holders: crate::debug::handles::Holders,
 }
 
 impl WaitGroup {
@@ -44,6 +47,8 @@ impl WaitGroup {
             inner: Arc::new(Mutex::new(State {
                 count: 0,
                 zero: None,
+                #[cfg(feature = "debug-handles")]
+                holders: crate::debug::handles::Holders::new(),
             })),
         }
     }
@@ -74,6 +79,8 @@ impl WaitGroup {
     /// nothing and says why).
     fn try_add(&self, delta: i64) -> Result<(), &'static str> {
         let mut st = self.inner.lock();
+        #[cfg(feature = "debug-handles")]
+        st.holders.touch();
         let Some(count) = st.count.checked_add(delta) else {
             return Err("sync: WaitGroup counter overflow");
         };
@@ -134,7 +141,7 @@ impl WaitGroup {
         self.add(1i64);
         // Made before the spawn: if the spawn fails, dropping the closure calls done().
         let member = DoneOnDrop(self.clone());
-        crate::sync::spawn(move || {
+        crate::prim::spawn(move || {
             let _member = member;
             f();
         });
@@ -158,9 +165,22 @@ impl WaitGroup {
         if st.count == 0 {
             return None;
         }
+        #[cfg(feature = "debug-handles")]
+        st.holders.touch();
+        #[cfg(feature = "debug-handles")]
+        let state = Arc::downgrade(&self.inner);
         Some(
             st.zero
-                .get_or_insert_with(|| chan::internal::<()>(0))
+                .get_or_insert_with(|| {
+                    let (chan, rx) = chan::internal::<()>(0);
+                    #[cfg(feature = "debug-handles")]
+                    chan.holders
+                        .set_wakers(Box::new(move || match state.upgrade() {
+                            Some(st) => st.lock().holders.wakers(),
+                            None => crate::debug::handles::Wakers::unknown(),
+                        }));
+                    (chan, rx)
+                })
                 .1
                 .clone(),
         )
@@ -187,7 +207,7 @@ impl WaitGroup {
         );
         if let Some(rx) = self.zero_signal() {
             if rx.try_recv().is_err() && !rx.is_closed() {
-                crate::sync::blocking::check(crate::sync::blocking::Op::WaitGroupWait);
+                crate::prim::blocking::check(crate::prim::blocking::Op::WaitGroupWait);
             }
             let _ = rx.recv();
         }

@@ -59,7 +59,7 @@ where
     let slot = Arc::new(PanicSlot::default());
     let out = Stage::with_slot(rx, slot.clone());
     let done = ctx.done();
-    crate::sync::spawn_named(name, move || {
+    crate::prim::spawn_named(name, move || {
         if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| body(&tx, &done, &slot))) {
             slot.set(p);
         }
@@ -207,7 +207,7 @@ where
             f.clone(),
         );
         let done = stop_ctx.done();
-        crate::sync::spawn_named("gochan-pipeline-map-parallel", move || {
+        crate::prim::spawn_named("gochan-pipeline-map-parallel", move || {
             let r = panic::catch_unwind(AssertUnwindSafe(|| {
                 work(&input, &tx, &done, &slot, |v| f(v))
             }));
@@ -318,7 +318,7 @@ where
     for q in queries {
         let tx = tx.clone();
         let child = child.clone();
-        crate::sync::spawn_named("gochan-pipeline-first", move || {
+        crate::prim::spawn_named("gochan-pipeline-first", move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| q(&child)));
             let _ = tx.try_send(outcome); // only the first fits; the rest are dropped
         })

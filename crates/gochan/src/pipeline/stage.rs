@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_core::{FusedStream, Stream};
 
 use crate::chan::{IntoStream, Receiver, RecvError, RecvTimeoutError, TryRecvError};
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 /// A panic payload, as `std::thread::Result` carries it.
 pub(crate) type Payload = Box<dyn Any + Send + 'static>;

@@ -16,7 +16,7 @@ use std::task::{Context as TaskContext, Poll};
 use crate::chan::core::{Chan, Inner};
 use crate::chan::waiter::{Entry, Packet, Waiter, Wake};
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
-use crate::sync::SpinGuard;
+use crate::prim::SpinGuard;
 
 /// The select's shared waiter, handed to each arm as it registers.
 #[doc(hidden)]

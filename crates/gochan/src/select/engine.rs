@@ -268,11 +268,11 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
         let token = Token {
             waiter: Arc::new(Waiter::for_thread(std::panic::Location::caller())),
         };
-        crate::sync::select_begin();
+        crate::prim::select_begin();
         let outcome = if register_all(arms, &order, &token) {
             token
                 .waiter
-                .wait(deadline, crate::sync::blocking::Op::Select)
+                .wait(deadline, crate::prim::blocking::Op::Select)
         } else {
             match token.waiter.try_abort() {
                 Ok(()) => {

@@ -239,7 +239,7 @@ impl Seat {
         }
     }
 
-    /// `crate::sync::park_until` for a member: parks until woken or until the bubble's
+    /// `crate::prim::park_until` for a member: parks until woken or until the bubble's
     /// clock reaches `deadline` (a timer of the bubble wakes it then); `true`, without
     /// parking, once the deadline has passed. The root panics here if the bubble
     /// deadlocked.
@@ -431,7 +431,10 @@ pub(crate) fn run<R>(f: impl FnOnce() -> R) -> R {
         let b = bubble.clone();
         std::thread::Builder::new()
             .name("gochan-synctest".into())
-            .spawn(move || drive(b))
+            .spawn(move || {
+                crate::debug::threads::internal_thread();
+                drive(b)
+            })
             .expect("gochan::synctest: cannot start the bubble's driver thread")
     };
     let result = {

@@ -76,7 +76,7 @@ pub(crate) use bubble::{
     ticket, virtual_now, Seat,
 };
 
-use crate::sync::Parker;
+use crate::prim::Parker;
 
 /// Runs `f` in a new bubble with a virtual clock and returns its result, after every
 /// thread started in the bubble has ended (Go's `synctest.Test`).
@@ -276,7 +276,7 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
         }
         let durable = select_durable();
         while !signal.woken.swap(false, Ordering::AcqRel) {
-            crate::sync::park_until(None, durable);
+            crate::prim::park_until(None, durable);
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::service::{self, TimerId};
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 /// Runs `f` on its own thread once `d` has elapsed, unless stopped first. The returned
 /// [`FuncTimer`] can stop or re-arm it (`reset` runs `f` again later). Go's
@@ -76,7 +76,7 @@ fn run_off_timer_thread(f: Arc<dyn Fn() + Send + Sync>) {
     #[cfg(not(loom))]
     {
         let g = f.clone();
-        let spawned = crate::sync::spawn_named("gochan-after-func", move || g());
+        let spawned = crate::prim::spawn_named("gochan-after-func", move || g());
         if spawned.is_err() {
             f();
         }

@@ -113,7 +113,7 @@ pub fn sleep(d: Duration) {
 pub(crate) fn sleep_until(at: Instant) {
     #[cfg(not(loom))]
     if crate::synctest::virtual_now().is_some() {
-        while !crate::sync::park_until(Some(at), true) {}
+        while !crate::prim::park_until(Some(at), true) {}
         return;
     }
     let now = Instant::now();

@@ -33,7 +33,7 @@ use std::sync::OnceLock;
 use std::thread::{self, Thread};
 use std::time::Instant;
 
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 /// A timer callback: gets the firing time, returns `Some(next)` to fire again.
 pub(crate) type Callback = Box<dyn FnMut(Instant) -> Option<Instant> + Send>;
@@ -413,6 +413,7 @@ fn drop_quietly<T>(x: T) {
 /// The service thread: fire what is due, sleep until the next deadline.
 #[cfg(not(loom))]
 fn run() {
+    crate::debug::threads::internal_thread();
     let svc = service();
     let mut due: Vec<(u32, u64, Action)> = Vec::new();
     loop {

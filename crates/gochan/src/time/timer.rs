@@ -20,7 +20,7 @@ use super::service::{self, TimerId};
 use crate::chan::core::{Chan, TimerHook};
 use crate::chan::waiter::Wake;
 use crate::chan::Receiver;
-use crate::sync::Mutex;
+use crate::prim::Mutex;
 
 struct TimerCore {
     chan: Arc<Chan<Instant>>,

@@ -1,0 +1,135 @@
+//! Threads as the leak diagnostics see them: a small numeric key per thread (the owner of
+//! a [`crate::sync::Mutex`], a holder of a channel) and a record per live thread that has
+//! one (its id and name; with the `debug-handles` feature also its Linux thread id,
+//! whether it waits with a deadline, and whether it is one of gochan's own threads).
+//!
+//! A thread gets its key (and record) the first time it needs one; the record is removed
+//! when the thread exits, so a key without a record belongs to a thread that has exited.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::ThreadId;
+
+use parking_lot::Mutex;
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static KEY: Cell<u64> = const { Cell::new(0) };
+    /// Removes the thread's record when the thread exits.
+    static EXIT: Exit = const { Exit(Cell::new(0)) };
+}
+
+/// One live thread.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub(crate) id: ThreadId,
+    pub(crate) name: Option<String>,
+    /// The Linux thread id (`/proc/self/task/<tid>`), if known.
+    #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
+    pub(crate) tid: Option<u32>,
+    /// Parked with a deadline right now (a timeout will wake it).
+    #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
+    pub(crate) timed: AtomicBool,
+    /// One of gochan's own service threads (it holds no user handle).
+    #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
+    pub(crate) internal: AtomicBool,
+}
+
+static RECORDS: Mutex<Option<HashMap<u64, Arc<Record>>>> = Mutex::new(None);
+
+struct Exit(Cell<u64>);
+
+impl Drop for Exit {
+    fn drop(&mut self) {
+        if let Some(map) = RECORDS.lock().as_mut() {
+            map.remove(&self.0.get());
+        }
+    }
+}
+
+/// The calling thread's key (never 0; never reused in the process).
+#[inline]
+pub(crate) fn key() -> u64 {
+    KEY.with(|k| match k.get() {
+        0 => {
+            let v = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+            k.set(v);
+            register(v);
+            v
+        }
+        v => v,
+    })
+}
+
+#[cold]
+fn register(key: u64) {
+    let me = std::thread::current();
+    let rec = Arc::new(Record {
+        id: me.id(),
+        name: me.name().map(String::from),
+        tid: own_tid(),
+        timed: AtomicBool::new(false),
+        internal: AtomicBool::new(false),
+    });
+    // A thread being torn down (its TLS gone) is not recorded: it is exiting.
+    if EXIT.try_with(|e| e.0.set(key)).is_ok() {
+        RECORDS
+            .lock()
+            .get_or_insert_with(HashMap::new)
+            .insert(key, rec);
+    }
+}
+
+fn own_tid() -> Option<u32> {
+    #[cfg(all(target_os = "linux", feature = "debug-handles"))]
+    {
+        let link = std::fs::read_link("/proc/thread-self").ok()?;
+        link.file_name()?.to_str()?.parse().ok()
+    }
+    #[cfg(not(all(target_os = "linux", feature = "debug-handles")))]
+    None
+}
+
+/// The live thread with `key`, if it has not exited.
+pub(crate) fn record(key: u64) -> Option<Arc<Record>> {
+    RECORDS.lock().as_ref().and_then(|m| m.get(&key).cloned())
+}
+
+/// Every live thread that has a key.
+#[cfg(feature = "debug-handles")]
+pub(crate) fn live() -> HashMap<u64, Arc<Record>> {
+    RECORDS.lock().clone().unwrap_or_default()
+}
+
+/// Marks the calling thread as one of gochan's service threads (the timer service, a
+/// bubble's driver, the watchdog): it holds no user handle, so it wakes nobody.
+pub(crate) fn internal_thread() {
+    if let Some(r) = record(key()) {
+        r.internal.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Marks the calling thread as waiting with a deadline until the guard drops.
+#[cfg(feature = "debug-handles")]
+pub(crate) fn timed_wait(timed: bool) -> Option<TimedGuard> {
+    if !timed {
+        return None;
+    }
+    let r = record(key())?;
+    r.timed.store(true, Ordering::Relaxed);
+    Some(TimedGuard(r))
+}
+
+/// Clears the thread's "waits with a deadline" mark on drop.
+#[cfg(feature = "debug-handles")]
+pub(crate) struct TimedGuard(Arc<Record>);
+
+#[cfg(feature = "debug-handles")]
+impl Drop for TimedGuard {
+    fn drop(&mut self) {
+        self.0.timed.store(false, Ordering::Relaxed);
+    }
+}
