@@ -245,3 +245,82 @@ fn dump_text() {
     tx.send(1).unwrap();
     assert_eq!(t.join().unwrap(), Ok(1));
 }
+
+/// Shape 4 (a lock and a channel in a cycle) with gochan's `sync::Mutex`: the thread
+/// waiting for the lock is listed with its call site and the holder, which is itself
+/// listed as blocked on the channel; `LeakGuard` fails on both.
+#[test]
+fn shape4_mutex_and_channel_cycle() {
+    let _s = serial();
+    let guard = LeakGuard::new();
+    let m = Arc::new(gochan::sync::Mutex::new(0));
+    let (tx, rx) = gochan::bounded::<i32>(1);
+    let (locked_tx, locked) = gochan::bounded::<()>(0);
+    let ma = m.clone();
+    let a = thread::Builder::new()
+        .name("holder".into())
+        .spawn(move || {
+            let mut g = ma.lock();
+            locked_tx.send(()).unwrap();
+            *g = rx.recv().unwrap(); // line A: waits while holding the lock
+        })
+        .unwrap();
+    let a_line = line!() - 3;
+    locked.recv().unwrap();
+    let mb = m.clone();
+    let tx2 = tx.clone();
+    let b = thread::Builder::new()
+        .name("locker".into())
+        .spawn(move || {
+            let v = *mb.lock() + 1; // line B: waits for the lock
+            let _ = tx2.send(v); // A has gone with the receiver by then
+        })
+        .unwrap();
+    let b_line = line!() - 4;
+    let held = wait_for(a_line);
+    assert_eq!(held.op, BlockedOp::Recv);
+    let waiting = wait_for(b_line);
+    assert_eq!(waiting.op, BlockedOp::MutexLock);
+    assert!(waiting.channels.is_empty());
+    let info = waiting.mutex.clone().unwrap();
+    assert_eq!(info.holder, Some(held.party.clone()));
+    let text = waiting.to_string();
+    assert!(text.contains("[sync.Mutex.Lock, "), "{text}");
+    assert!(text.contains("held by thread \"holder\""), "{text}");
+    let failed = catch_unwind(AssertUnwindSafe(|| guard.check(Duration::ZERO)))
+        .expect_err("the guard must fail on the cycle");
+    let msg = failed.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("sync.Mutex.Lock") && msg.contains("chan receive"),
+        "{msg}"
+    );
+    // Break the cycle from outside: A gets a value and unlocks, B locks and sends.
+    tx.send(1).unwrap();
+    a.join().unwrap();
+    b.join().unwrap();
+    assert_eq!(*m.lock(), 1);
+    assert!(!m.is_locked() || m.try_lock().is_none());
+    wait_gone();
+}
+
+/// An uncontended or briefly contended `sync::Mutex` is never listed after it is taken,
+/// and the holder is gone from a snapshot once it unlocks.
+#[test]
+fn mutex_contention_ends() {
+    let _s = serial();
+    let guard = LeakGuard::new();
+    let m = Arc::new(gochan::sync::Mutex::new(0u64));
+    let wg = gochan::group::WaitGroup::new();
+    for _ in 0..4 {
+        let m = m.clone();
+        wg.go(move || {
+            for _ in 0..10_000 {
+                *m.lock() += 1;
+            }
+        });
+    }
+    wg.wait();
+    assert_eq!(*m.lock(), 40_000);
+    assert!(debug::blocked().iter().all(|b| b.mutex.is_none()));
+    guard.check(Duration::from_millis(10));
+}

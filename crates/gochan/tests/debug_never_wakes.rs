@@ -87,6 +87,7 @@ fn shape1_struct_owns_both_ends() {
         tx: Sender<i32>,
         rx: Receiver<i32>,
     }
+    let guard = debug::LeakGuard::new();
     let (door_tx, door) = mpsc::channel::<WeakSender<i32>>();
     named("s1-program", move || {
         let (tx, rx) = gochan::bounded(0);

@@ -116,3 +116,43 @@ fn weak_handles_are_send_sync_and_debug() {
     let (tx, _rx) = bounded::<u8>(1);
     assert!(format!("{:?}", tx.downgrade()).contains("WeakSender"));
 }
+
+/// `CancelFunc::downgrade`: the struct-field pattern. A worker holding the struct (with
+/// the weak function) while it waits on the context is released when the owner drops
+/// the strong `CancelFunc`; a weak function cancels, but its drop does not.
+#[test]
+fn weak_cancel_func_in_a_shared_struct() {
+    use gochan::context::{self, CancelFuncDropped, Context, WeakCancelFunc};
+    struct Service {
+        ctx: Context,
+        stop: WeakCancelFunc,
+    }
+    let (ctx, cancel) = context::with_cancel(&context::background());
+    let svc = Arc::new(Service {
+        ctx,
+        stop: cancel.downgrade(),
+    });
+    drop(svc.stop.clone()); // dropping a weak function does nothing
+    assert!(!svc.ctx.is_done());
+    let worker = {
+        let svc = svc.clone();
+        std::thread::spawn(move || svc.ctx.wait())
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        !worker.is_finished(),
+        "the context is live: the worker waits"
+    );
+    drop(cancel);
+    worker.join().unwrap();
+    assert_eq!(svc.ctx.err(), Some(context::Error::Canceled));
+    assert!(context::cause(&svc.ctx).unwrap().is::<CancelFuncDropped>());
+    svc.stop.cancel(); // ended already: no effect, no panic
+
+    // And a weak function cancels a live context, with the plain `Canceled` cause.
+    let (ctx, _cancel) = context::with_cancel(&context::background());
+    let weak = _cancel.downgrade();
+    std::thread::spawn(move || weak.cancel()).join().unwrap();
+    assert_eq!(ctx.err(), Some(context::Error::Canceled));
+    assert!(!context::cause(&ctx).unwrap().is::<CancelFuncDropped>());
+}

@@ -1,7 +1,7 @@
 //! The cancel functions returned by the `with_*` constructors.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use super::error::DroppedFunc;
 use super::tree::{self, Node, Why};
@@ -67,6 +67,88 @@ impl CancelFunc {
     /// ```
     pub fn cancel(&self) {
         tree::cancel(&self.node, Error::Canceled, None);
+    }
+
+    /// A [`WeakCancelFunc`]: it can cancel the context, but dropping it does not, and it
+    /// does not keep "cancel when the `CancelFunc` is dropped" from happening. Give it to
+    /// a struct its own worker holds, and keep the `CancelFunc` with the owner.
+    ///
+    /// ```
+    /// use gochan::context;
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// let weak = cancel.downgrade();
+    /// drop(weak); // no effect
+    /// assert!(!ctx.is_done());
+    /// cancel.downgrade().cancel();
+    /// assert_eq!(ctx.err(), Some(context::Error::Canceled));
+    /// ```
+    pub fn downgrade(&self) -> WeakCancelFunc {
+        #[cfg(feature = "debug-handles")]
+        touch(&self.node);
+        WeakCancelFunc {
+            node: Arc::downgrade(&self.node),
+        }
+    }
+}
+
+/// Records the calling thread as a holder of `node`'s cancel function (`debug-handles`).
+#[cfg(feature = "debug-handles")]
+fn touch(node: &Node) {
+    if let Some(cs) = node.cancel_state() {
+        cs.holders.touch();
+    }
+}
+
+/// A cancel function that does not cancel when dropped: [`CancelFunc::downgrade`].
+///
+/// It prevents a classic leak. A service struct that owns its context's `CancelFunc`,
+/// shared (`Arc<Self>`) with the worker that waits on the context, keeps the context
+/// alive for as long as the worker runs, and the worker runs until the context ends:
+/// neither ever happens. Keep the `CancelFunc` with whoever owns the service, and put a
+/// `WeakCancelFunc` in the struct.
+///
+/// ```
+/// use std::sync::Arc;
+/// use gochan::context::{self, Context, WeakCancelFunc};
+///
+/// struct Service { ctx: Context, stop: WeakCancelFunc }
+///
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// let svc = Arc::new(Service { ctx, stop: cancel.downgrade() });
+/// let worker = {
+///     let svc = svc.clone();
+///     std::thread::spawn(move || svc.ctx.wait()) // holds the struct while it waits
+/// };
+/// drop(cancel); // the owner is done: the context ends, the worker returns
+/// worker.join().unwrap();
+/// svc.stop.cancel(); // still callable; the context has ended already
+/// ```
+#[derive(Clone)]
+pub struct WeakCancelFunc {
+    node: Weak<Node>,
+}
+
+impl WeakCancelFunc {
+    /// Cancels the context with [`Error::Canceled`], like [`CancelFunc::cancel`]; no
+    /// effect once the context has ended or is gone.
+    ///
+    /// ```
+    /// use gochan::context;
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// let weak = cancel.downgrade();
+    /// weak.cancel();
+    /// assert!(ctx.is_done());
+    /// ```
+    pub fn cancel(&self) {
+        if let Some(node) = self.node.upgrade() {
+            tree::cancel(&node, Error::Canceled, None);
+        }
+    }
+}
+
+impl fmt::Debug for WeakCancelFunc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakCancelFunc")
     }
 }
 

@@ -34,7 +34,7 @@ pub use after_func::{after_func, AfterFunc};
 pub use bridge::{cancel_when, CancelWhen};
 #[cfg(feature = "tokio")]
 pub use bridge::{from_cancellation_token, to_cancellation_token};
-pub use cancel_func::{CancelCauseFunc, CancelFunc};
+pub use cancel_func::{CancelCauseFunc, CancelFunc, WeakCancelFunc};
 pub use error::{CancelFuncDropped, Error};
 
 use self::tree::{Body, CancelKind, Cause, Node};
