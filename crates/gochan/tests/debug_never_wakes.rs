@@ -107,6 +107,13 @@ fn shape1_struct_owns_both_ends() {
         "{}",
         s[0]
     );
+    // A failing LeakGuard says which of its parties can never wake.
+    let failed =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.check(Duration::ZERO)))
+            .expect_err("the guard fails on the stuck worker");
+    let msg = failed.downcast_ref::<String>().unwrap();
+    let (_, never) = msg.split_once("never to wake").expect(msg);
+    assert!(never.contains("s1-worker"), "{msg}");
     door.recv().unwrap().upgrade().unwrap().send(1).unwrap();
 }
 
