@@ -51,7 +51,8 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.recv_until(None).map_err(|_| RecvError)
+        self.recv_until(None, Location::caller())
+            .map_err(|_| RecvError)
     }
 
     /// Receives without blocking: `Empty` if nothing is ready, `Closed` once closed and
@@ -83,7 +84,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.recv_until(crate::time::now().checked_add(timeout))
+        self.recv_until(crate::time::now().checked_add(timeout), Location::caller())
     }
 
     /// Like [`Receiver::recv`], but gives up at `deadline`.
@@ -94,12 +95,16 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.recv_until(Some(deadline))
+        self.recv_until(Some(deadline), Location::caller())
     }
 
+    /// A receive reported at `at` (the user's call site) by `debug::blocked`.
     #[inline]
-    #[track_caller]
-    fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+    fn recv_until(
+        &self,
+        deadline: Option<Instant>,
+        at: &'static Location<'static>,
+    ) -> Result<T, RecvTimeoutError> {
         let mut inner = self.chan.lock_for_recv();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, None)) => Ok(v),
@@ -109,22 +114,22 @@ impl<T> Receiver<T> {
                 Ok(v)
             }
             Err(TryRecvError::Closed) => Err(RecvTimeoutError::Closed),
-            Err(TryRecvError::Empty) => self.recv_wait(inner, deadline),
+            Err(TryRecvError::Empty) => self.recv_wait(inner, deadline, at),
         }
     }
 
     /// The blocking part of a receive: queue a waiting receiver and wait for a value.
     #[inline(never)]
-    #[track_caller]
     fn recv_wait(
         &self,
         mut inner: SpinGuard<'_, Inner<T>>,
         deadline: Option<Instant>,
+        at: &'static Location<'static>,
     ) -> Result<T, RecvTimeoutError> {
         if deadline.is_some_and(|d| d <= crate::time::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
-        let mut node = pin!(WaitNode::new(&*self.chan, Location::caller()));
+        let mut node = pin!(WaitNode::new(&*self.chan, at));
         node.as_mut()
             .push_recv(&self.chan, &mut inner, Signal::thread());
         drop(inner);
@@ -160,8 +165,12 @@ impl<T> Receiver<T> {
     /// tx.send(1).unwrap(); tx.send(2).unwrap(); drop(tx);
     /// assert_eq!(rx.iter().sum::<i32>(), 3);
     /// ```
+    #[track_caller]
     pub fn iter(&self) -> Iter<'_, T> {
-        Iter { rx: self }
+        Iter {
+            rx: self,
+            at: Location::caller(),
+        }
     }
 
     /// A non-blocking iterator over the values available right now.
@@ -346,12 +355,14 @@ impl<T> fmt::Debug for Receiver<T> {
 #[derive(Debug)]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
+    /// Where the loop was written: its waits are listed there by `debug::blocked`.
+    at: &'static Location<'static>,
 }
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.rx.recv().ok()
+        self.rx.recv_until(None, self.at).ok()
     }
 }
 
@@ -396,18 +407,21 @@ impl<T> Iterator for TryIter<'_, T> {
 #[derive(Debug)]
 pub struct IntoIter<T> {
     rx: Receiver<T>,
+    /// Where the loop was written (see [`Iter`]).
+    at: &'static Location<'static>,
 }
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.rx.recv().ok()
+        self.rx.recv_until(None, self.at).ok()
     }
 }
 
 impl<'a, T> IntoIterator for &'a Receiver<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
+    #[track_caller]
     fn into_iter(self) -> Iter<'a, T> {
         self.iter()
     }
@@ -416,7 +430,11 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
 impl<T> IntoIterator for Receiver<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
+    #[track_caller]
     fn into_iter(self) -> IntoIter<T> {
-        IntoIter { rx: self }
+        IntoIter {
+            rx: self,
+            at: Location::caller(),
+        }
     }
 }
