@@ -23,6 +23,7 @@ mod bridge;
 mod cancel_func;
 mod display;
 mod error;
+mod slab;
 mod tree;
 
 use std::any::TypeId;
@@ -238,6 +239,7 @@ pub fn with_value<T: Send + Sync + 'static>(parent: &Context, value: T) -> Conte
             parent: Some(parent.node.clone()),
             body: Body::Value {
                 canceler: tree::canceler(&parent.node).cloned(),
+                key: TypeId::of::<T>(),
                 value: Box::new(value),
             },
         }),
@@ -366,9 +368,9 @@ impl Context {
     pub fn value<T: Send + Sync + 'static>(&self) -> Option<&T> {
         let mut n = &self.node;
         loop {
-            if let Body::Value { value, .. } = &n.body {
-                // One virtual call per node (`Any::type_id`); the downcast only on a match.
-                if (**value).value_type_id() == TypeId::of::<T>() {
+            if let Body::Value { key, value, .. } = &n.body {
+                // One comparison per node; the downcast only on a match.
+                if *key == TypeId::of::<T>() {
                     return (**value).as_any().downcast_ref::<T>();
                 }
             }

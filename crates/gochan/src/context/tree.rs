@@ -34,12 +34,13 @@
 //!   swapped out exactly once (by the child leaving, or by the parent's cancel walk).
 
 use std::any::Any;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::prim::{AtomicU32, AtomicU8, Mutex, Ordering};
 
 use super::error::{CancelFuncDropped, DroppedFunc, Error};
+use super::slab::{Slab, Slot, NO_INDEX};
 use crate::chan::{self, Receiver};
 use crate::time::service::{self, TimerId};
 
@@ -77,8 +78,6 @@ const DROPPED_PLAIN: u8 = 8;
 const DROPPED_CAUSE: u8 = 16;
 /// The bits that say which error the node ended with.
 const ERR_MASK: u8 = CANCELED | DEADLINE;
-/// "Not in a slab" / "end of the free list".
-const NO_INDEX: u32 = u32::MAX;
 
 /// One context.
 pub(crate) struct Node {
@@ -94,6 +93,9 @@ pub(crate) enum Body {
     /// cancelable ancestor (so `err()` is one hop).
     Value {
         canceler: Option<Arc<Node>>,
+        /// The value's type, kept in the node so a lookup compares without a call
+        /// through the value's vtable.
+        key: std::any::TypeId,
         value: Box<dyn AnyValue>,
     },
     /// `without_cancel`: values pass through, cancellation does not.
@@ -107,15 +109,11 @@ pub(crate) enum Body {
 pub(crate) trait AnyValue: Any + Send + Sync {
     fn as_any(&self) -> &dyn Any;
     fn type_name(&self) -> &'static str;
-    fn value_type_id(&self) -> std::any::TypeId;
 }
 
 impl<T: Any + Send + Sync> AnyValue for T {
     fn as_any(&self) -> &dyn Any {
         self
-    }
-    fn value_type_id(&self) -> std::any::TypeId {
-        std::any::TypeId::of::<T>()
     }
     fn type_name(&self) -> &'static str {
         std::any::type_name::<T>()
@@ -162,68 +160,6 @@ struct Extra {
     timer: Option<TimerId>,
     /// Run once when the node ends (after_func, bridges); `None` after it ran or stop.
     hook: Option<Box<dyn FnOnce() + Send>>,
-}
-
-/// A slab of child links with O(1) insert and remove; freed slots are reused, so a
-/// parent with millions of short-lived children stays as large as its peak live count.
-struct Slab {
-    slots: Vec<Slot>,
-    /// Head of the free list (`NO_INDEX` when empty).
-    free: u32,
-}
-
-impl Default for Slab {
-    fn default() -> Slab {
-        Slab {
-            slots: Vec::new(),
-            free: NO_INDEX,
-        }
-    }
-}
-
-/// 16 bytes: a child link, or a free-list link.
-enum Slot {
-    Weak(Weak<Node>),
-    Strong(Arc<Node>),
-    Free(u32),
-}
-
-impl Slab {
-    /// Inserts a link; `None` if the slab is full (4 billion live children).
-    fn insert(&mut self, slot: Slot) -> Option<u32> {
-        if self.free != NO_INDEX {
-            let i = self.free;
-            let Slot::Free(next) = std::mem::replace(&mut self.slots[i as usize], slot) else {
-                unreachable!("free list points at a free slot")
-            };
-            self.free = next;
-            return Some(i);
-        }
-        let i = u32::try_from(self.slots.len())
-            .ok()
-            .filter(|&i| i != NO_INDEX)?;
-        self.slots.push(slot);
-        Some(i)
-    }
-
-    /// Removes slot `i` if occupied; returns it so the caller drops it unlocked.
-    fn remove(&mut self, i: u32) -> Option<Slot> {
-        match self.slots.get(i as usize) {
-            Some(Slot::Weak(_)) | Some(Slot::Strong(_)) => {
-                let s = std::mem::replace(&mut self.slots[i as usize], Slot::Free(self.free));
-                self.free = i;
-                Some(s)
-            }
-            _ => None,
-        }
-    }
-
-    fn live(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| !matches!(s, Slot::Free(_)))
-            .count()
-    }
 }
 
 impl CancelState {
@@ -496,7 +432,7 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
     if let Some(hook) = hook {
         hook();
     }
-    for slot in children.into_iter().flat_map(|c| c.slots) {
+    for slot in children.into_iter().flat_map(|c| c.into_slots()) {
         let child = match slot {
             Slot::Weak(w) => w.upgrade(),
             Slot::Strong(a) => Some(a),
