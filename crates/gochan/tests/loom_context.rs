@@ -99,3 +99,25 @@ fn err_implies_done_closed() {
         assert_eq!(done.try_recv(), Err(gochan::TryRecvError::Closed));
     });
 }
+
+/// The lock-free `done()` (`context/done_slot.rs`): a first `done()` racing another first
+/// `done()` and a `cancel` gets the same channel as the other, and it ends up closed.
+#[test]
+fn first_done_vs_second_done_and_cancel() {
+    loom::model(|| {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        let ctx2 = ctx.clone();
+        let other = thread::spawn(move || ctx2.done());
+        let canceller = thread::spawn(move || cancel.cancel());
+        let mine = ctx.done();
+        let theirs = other.join().unwrap();
+        canceller.join().unwrap();
+        assert!(
+            mine.same_channel(&theirs),
+            "two done channels for one context"
+        );
+        assert_eq!(mine.try_recv(), Err(gochan::TryRecvError::Closed));
+        assert_eq!(theirs.try_recv(), Err(gochan::TryRecvError::Closed));
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+    });
+}

@@ -22,6 +22,7 @@ mod after_func;
 mod bridge;
 mod cancel_func;
 mod display;
+mod done_slot;
 mod error;
 mod slab;
 mod tree;

@@ -39,6 +39,7 @@ use std::time::Instant;
 
 use crate::prim::{AtomicU32, AtomicU8, Mutex, Ordering};
 
+use super::done_slot::DoneSlot;
 use super::error::{CancelFuncDropped, DroppedFunc, Error};
 use super::slab::{Slab, Slot, NO_INDEX};
 use crate::chan::{self, Receiver};
@@ -136,7 +137,7 @@ pub(crate) struct CancelState {
     /// The done channel once created: set under `inner`'s lock (so a cancel either sees it
     /// and closes it, or the creator sees the node ended and makes it closed), read
     /// without a lock (`done()` is one atomic load after the first call).
-    done: std::sync::OnceLock<Receiver<()>>,
+    done: DoneSlot,
     inner: Mutex<Inner>,
     /// The threads that created or used the node's cancel function (feature
     /// `debug-handles`): who can end a wait on `done`.
@@ -168,7 +169,7 @@ impl CancelState {
             state: AtomicU8::new(LIVE),
             index: AtomicU32::new(NO_INDEX),
             kind,
-            done: std::sync::OnceLock::new(),
+            done: DoneSlot::new(),
             inner: Mutex::new(Inner {
                 children: None,
                 extra: None,
@@ -232,7 +233,7 @@ impl CancelState {
     #[inline]
     pub(crate) fn done(&self) -> Receiver<()> {
         match self.done.get() {
-            Some(rx) => rx.clone(),
+            Some(rx) => rx,
             None => self.make_done(),
         }
     }
@@ -241,13 +242,13 @@ impl CancelState {
     fn make_done(&self) -> Receiver<()> {
         let _inner = self.inner.lock();
         if let Some(rx) = self.done.get() {
-            return rx.clone();
+            return rx;
         }
         let (chan, rx) = chan::internal::<()>(0);
         if self.has_ended() {
             chan.close(); // born closed; DONE_CLOSED is already set (no channel then)
         }
-        let _ = self.done.set(rx.clone());
+        self.done.set(rx.clone());
         rx
     }
 
@@ -409,7 +410,7 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
         Why::Cause(c) => inner.extra.get_or_insert_with(Default::default).cause = Some(c.clone()),
     }
     let children = inner.children.take();
-    let done = cs.done.get().map(|rx| rx.chan.clone());
+    let done = cs.done.chan();
     let (timer, hook) = match inner.extra.as_mut() {
         Some(e) => (e.timer.take(), e.hook.take()),
         None => (None, None),
