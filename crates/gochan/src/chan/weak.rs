@@ -61,6 +61,9 @@ impl<T> Sender<T> {
     /// assert!(weak.upgrade().unwrap().same_channel(&tx));
     /// ```
     pub fn downgrade(&self) -> WeakSender<T> {
+        // A weak handle can be upgraded and used: its maker may act on the channel.
+        #[cfg(feature = "debug-handles")]
+        self.chan.holders.touch();
         WeakSender {
             chan: self.chan.clone(),
         }
@@ -76,6 +79,9 @@ impl<T> Receiver<T> {
     /// assert!(weak.upgrade().unwrap().same_channel(&rx));
     /// ```
     pub fn downgrade(&self) -> WeakReceiver<T> {
+        // A weak handle can be upgraded and used: its maker may act on the channel.
+        #[cfg(feature = "debug-handles")]
+        self.chan.holders.touch();
         WeakReceiver {
             chan: self.chan.clone(),
         }

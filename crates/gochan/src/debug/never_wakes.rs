@@ -52,7 +52,7 @@ const START_SLACK: f64 = 0.02;
 ///
 /// # Heuristic
 /// Rust cannot say who owns a value, so "can wake" is approximated: every thread that has
-/// touched the channel (created it, cloned, dropped or used a handle), and every live
+/// touched the channel (created it, cloned, dropped, downgraded or used a handle), and every live
 /// thread started after the channel was created (it may hold a handle moved into it), can
 /// wake a waiter unless it is stuck itself. A thread blocked outside gochan (in
 /// `JoinHandle::join`, a std lock, I/O) counts as running. So it misses leaks, but should
