@@ -4,7 +4,7 @@
 //! Rust cannot say which thread owns a value (a move is a copy of bytes that nobody
 //! sees), so gochan keeps the next best thing per channel, per context and per
 //! `WaitGroup`: [`Holders`], the set of threads that have *touched* it (created it,
-//! cloned or dropped a handle, or used one: every channel operation locks the channel and
+//! cloned, dropped or downgraded a handle, or used one: every channel operation locks the channel and
 //! records the caller), plus when it was created. A handle moved into a thread that has
 //! not used it yet is invisible here; the analysis covers that case with the threads'
 //! start times (see `never_wakes.rs`).

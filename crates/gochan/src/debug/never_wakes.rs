@@ -7,7 +7,7 @@
 //! **heuristic**, tuned to never name a party that can still wake:
 //!
 //! - Who can end a wait: for a channel, every thread that has touched it (`handles.rs`:
-//!   created it, cloned or dropped a handle, or used one); for a context's `done()`, the
+//!   created it, cloned, dropped or downgraded a handle, or used one); for a context's `done()`, the
 //!   threads that created the `CancelFunc`s up the chain (a deadline, a timer, a tokio
 //!   token or anything else untracked means "may wake"); for a `WaitGroup`, the threads
 //!   that touched it; for a [`crate::sync::Mutex`], the thread holding it.
