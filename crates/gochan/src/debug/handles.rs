@@ -4,10 +4,10 @@
 //! Rust cannot say which thread owns a value (a move is a copy of bytes that nobody
 //! sees), so gochan keeps the next best thing per channel, per context and per
 //! `WaitGroup`: [`Holders`], the set of threads that have *touched* it (created it,
-//! cloned, dropped or downgraded a handle, or used one: every channel operation locks the channel and
-//! records the caller), plus when it was created. A handle moved into a thread that has
-//! not used it yet is invisible here; the analysis covers that case with the threads'
-//! start times (see `never_wakes.rs`).
+//! cloned, dropped or downgraded a handle, or used one: every channel operation locks
+//! the channel and records the caller), plus when it was created. A handle moved into a
+//! thread that has not used it yet is invisible here; the analysis covers that case with
+//! the threads' start times (see `never_wakes.rs`).
 //!
 //! Cost: one thread-local read and one relaxed load per operation when the same thread
 //! touches the object again; a short lock when another thread does. Only with the

@@ -7,10 +7,11 @@
 //! **heuristic**, tuned to never name a party that can still wake:
 //!
 //! - Who can end a wait: for a channel, every thread that has touched it (`handles.rs`:
-//!   created it, cloned, dropped or downgraded a handle, or used one); for a context's `done()`, the
-//!   threads that created the `CancelFunc`s up the chain (a deadline, a timer, a tokio
-//!   token or anything else untracked means "may wake"); for a `WaitGroup`, the threads
-//!   that touched it; for a [`crate::sync::Mutex`], the thread holding it.
+//!   created it, cloned, dropped or downgraded a handle, or used one); for a context's
+//!   `done()`, the threads that created the `CancelFunc`s up the chain (a deadline, a
+//!   timer, a tokio token or anything else untracked means "may wake"); for a
+//!   `WaitGroup`, the threads that touched it; for a [`crate::sync::Mutex`], the thread
+//!   holding it.
 //! - A candidate is a thread parked in a gochan operation without a deadline. The stuck
 //!   set is the largest set of candidates such that every thread that can end one of
 //!   their waits is itself in the set, has exited, or is one of gochan's service threads
@@ -25,7 +26,10 @@
 //! What it cannot see: a handle handed, untouched, to a thread that existed before the
 //! object (through a shared structure), and a handle owned by a thread blocked outside
 //! gochan (a `JoinHandle::join`, a std mutex, I/O): that thread counts as running, so
-//! parties it could wake are not reported (no false report, a missed one).
+//! parties it could wake are not reported (no false report, a missed one). The calling
+//! thread counts only through what it has touched (its start time is not held against a
+//! channel: it is running the analysis), and so does the process's main thread (it
+//! started before any channel).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
