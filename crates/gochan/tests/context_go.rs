@@ -517,3 +517,31 @@ fn api_traits() {
     drop(f);
     assert!(format!("{c:?}").contains("Canceled"));
 }
+
+/// Go's `Context.Done` doc: "Successive calls to Done return the same value", and the
+/// channel closes when the context ends. gochan's done channel is a signal (its receivers
+/// are not counted and `try_recv` reads the close without the lock): receivers made and
+/// dropped in any number leave it open until the cancel, and every one sees the close.
+#[test]
+fn done_is_one_channel_open_until_the_end() {
+    let (ctx, cancel) = gochan::context::with_cancel(&gochan::context::background());
+    let first = ctx.done();
+    for _ in 0..3 {
+        let d = ctx.done();
+        assert!(d.same_channel(&first));
+        assert_eq!(d.try_recv(), Err(gochan::TryRecvError::Empty));
+        drop(d);
+    }
+    drop(first);
+    let later = ctx.done();
+    assert!(!later.is_closed(), "dropping receivers does not close a done channel");
+    let waiter = std::thread::spawn({
+        let d = ctx.done();
+        move || d.recv()
+    });
+    cancel.cancel();
+    assert!(waiter.join().unwrap().is_err());
+    assert_eq!(later.try_recv(), Err(gochan::TryRecvError::Closed));
+    assert!(later.is_closed());
+    assert_eq!(ctx.done().try_recv(), Err(gochan::TryRecvError::Closed));
+}

@@ -67,6 +67,11 @@ pub(crate) struct Chan<T> {
     timer: Option<Weak<dyn TimerHook>>,
     /// A `never()` channel: never ready, and every one is "the same channel" (Go's nil).
     never: bool,
+    /// A signal: an internal channel nothing is ever sent on, only closed (a context's
+    /// done channel, a `WaitGroup`'s zero signal). Its receivers are not counted (no send
+    /// can fail for want of one), and `try_recv` reads `closed_flag` without the lock, as
+    /// Go's non-blocking receive does on an empty channel.
+    signal: bool,
     /// The channel's slot in the `debug` registry, plus one; 0 until a party first waits
     /// in it (`watch`), `usize::MAX` while registering.
     reg: AtomicUsize,
@@ -151,6 +156,7 @@ impl<T> Chan<T> {
             epoch: AtomicU32::new(0),
             timer: None,
             never: false,
+            signal: false,
             reg: AtomicUsize::new(0),
             #[cfg(not(loom))]
             bubble: crate::synctest::bubble_of_new_channel(),
@@ -159,8 +165,8 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A channel with no `Sender` handle (see `chan::internal`): who can close it is
-    /// told to the `debug-handles` bookkeeping by its owner, or unknown.
+    /// A channel with no `Sender` handle (a timer's, `never()`, a signal): who can close
+    /// it is told to the `debug-handles` bookkeeping by its owner, or unknown.
     pub(crate) fn new_internal(cap: usize) -> Chan<T> {
         #[allow(unused_mut)]
         let mut chan = Chan::new(Some(cap), 1, 1);
@@ -177,6 +183,30 @@ impl<T> Chan<T> {
         chan.timer = Some(timer);
         chan.lock().timer = true;
         chan
+    }
+
+    /// A signal channel (see `Chan::signal`): internal, capacity 0, only ever closed.
+    pub(crate) fn new_signal() -> Chan<T> {
+        let mut chan = Chan::new_internal(0);
+        chan.signal = true;
+        chan
+    }
+
+    /// Whether this is a signal channel (nothing is ever sent on it).
+    #[inline]
+    pub(crate) fn is_signal(&self) -> bool {
+        self.signal
+    }
+
+    /// `try_recv` on a signal channel: `Closed` once closed, else `Empty`, lock-free (a
+    /// signal never holds a value, so "closed and drained" is "closed").
+    #[inline]
+    pub(crate) fn try_recv_signal(&self) -> Result<T, TryRecvError> {
+        if self.closed_flag.load(Ordering::Acquire) {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
+        }
     }
 
     /// A channel that is never ready (no handle can send or close it).
@@ -656,6 +686,9 @@ impl<T> Chan<T> {
     pub(crate) fn try_acquire_receiver(&self) -> bool {
         #[cfg(feature = "debug-handles")]
         self.holders.touch();
+        if self.signal {
+            return true; // receivers of a signal are not counted
+        }
         increment_if_live(&self.receivers)
     }
 
@@ -670,7 +703,9 @@ impl<T> Chan<T> {
     pub(crate) fn acquire_receiver(&self) {
         #[cfg(feature = "debug-handles")]
         self.holders.touch();
-        self.receivers.fetch_add(1, Ordering::Relaxed);
+        if !self.signal {
+            self.receivers.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A `Sender` handle was dropped; the last one closes the channel.
@@ -687,7 +722,7 @@ impl<T> Chan<T> {
     pub(crate) fn release_receiver(&self) {
         #[cfg(feature = "debug-handles")]
         self.holders.touch();
-        if self.receivers.fetch_sub(1, Ordering::AcqRel) != 1 {
+        if self.signal || self.receivers.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
         let mut inner = self.lock();

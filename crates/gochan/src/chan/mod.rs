@@ -110,10 +110,9 @@ pub fn never<T>() -> Receiver<T> {
     Receiver::from_chan(Arc::new(Chan::new_never()))
 }
 
-/// A channel with no `Sender` handle: it stays open until [`Chan::close`] is called on
-/// the returned engine (contexts' done channels, timers' channels).
-pub(crate) fn internal<T>(cap: usize) -> (Arc<Chan<T>>, Receiver<T>) {
-    // One sender count that no handle owns: only an explicit close ends it.
-    let chan = Arc::new(Chan::new_internal(cap));
+/// A signal: a channel with no `Sender` handle that is only ever closed (see
+/// `Chan::new_signal`).
+pub(crate) fn signal() -> (Arc<Chan<()>>, Receiver<()>) {
+    let chan = Arc::new(Chan::new_signal());
     (chan.clone(), Receiver::from_chan(chan))
 }

@@ -66,6 +66,9 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if self.chan.is_signal() {
+            return self.chan.try_recv_signal();
+        }
         let mut inner = self.chan.lock_for_recv();
         let (v, wake) = self.chan.try_recv_locked(&mut inner, None)?;
         drop(inner);

@@ -244,7 +244,7 @@ impl CancelState {
         if let Some(rx) = self.done.get() {
             return rx;
         }
-        let (chan, rx) = chan::internal::<()>(0);
+        let (chan, rx) = chan::signal();
         if self.has_ended() {
             chan.close(); // born closed; DONE_CLOSED is already set (no channel then)
         }

@@ -137,7 +137,7 @@ enum Role<V> {
 
 impl<V> Call<V> {
     fn new() -> Arc<Call<V>> {
-        let (done, done_rx) = chan::internal::<()>(0);
+        let (done, done_rx) = chan::signal();
         Arc::new(Call {
             done,
             done_rx,

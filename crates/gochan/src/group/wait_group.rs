@@ -172,7 +172,7 @@ impl WaitGroup {
         Some(
             st.zero
                 .get_or_insert_with(|| {
-                    let (chan, rx) = chan::internal::<()>(0);
+                    let (chan, rx) = chan::signal();
                     #[cfg(feature = "debug-handles")]
                     chan.holders
                         .set_wakers(Box::new(move || match state.upgrade() {
