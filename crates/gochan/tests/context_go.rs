@@ -534,7 +534,10 @@ fn done_is_one_channel_open_until_the_end() {
     }
     drop(first);
     let later = ctx.done();
-    assert!(!later.is_closed(), "dropping receivers does not close a done channel");
+    assert!(
+        !later.is_closed(),
+        "dropping receivers does not close a done channel"
+    );
     let waiter = std::thread::spawn({
         let d = ctx.done();
         move || d.recv()

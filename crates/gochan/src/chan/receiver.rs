@@ -132,6 +132,9 @@ impl<T> Receiver<T> {
         if deadline.is_some_and(|d| d <= crate::time::now()) {
             return Err(RecvTimeoutError::Timeout);
         }
+        // Marked before the wait is queued: a timed wait is never "stuck".
+        #[cfg(feature = "debug-handles")]
+        let _timed = crate::debug::threads::timed_wait(deadline.is_some());
         let mut node = pin!(WaitNode::new(&*self.chan, at));
         node.as_mut()
             .push_recv(&self.chan, &mut inner, Signal::thread());

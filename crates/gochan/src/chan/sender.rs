@@ -130,6 +130,9 @@ impl<T> Sender<T> {
         if deadline.is_some_and(|d| d <= crate::time::now()) {
             return Err(SendTimeoutError::Timeout(value));
         }
+        // Marked before the wait is queued: a timed wait is never "stuck".
+        #[cfg(feature = "debug-handles")]
+        let _timed = crate::debug::threads::timed_wait(deadline.is_some());
         let mut node = pin!(WaitNode::new(&*self.chan, Location::caller()));
         node.as_mut()
             .push_send(&self.chan, &mut inner, value, Signal::thread());

@@ -112,7 +112,7 @@ fn analyze() -> Vec<Blocked> {
                 return None; // a task: its executor thread is running
             };
             let k = *world.by_id.get(id)?;
-            (!world.live[&k].timed.load(Ordering::Relaxed)).then_some((b, k))
+            (world.live[&k].timed.load(Ordering::Relaxed) == 0).then_some((b, k))
         })
         .collect();
     loop {

@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::ThreadId;
 
@@ -20,6 +20,8 @@ thread_local! {
     static KEY: Cell<u64> = const { Cell::new(0) };
     /// Removes the thread's record when the thread exits.
     static EXIT: Exit = const { Exit(Cell::new(0)) };
+    /// The thread's own record, for marks that must not take the global lock.
+    static MINE: std::cell::OnceCell<Arc<Record>> = const { std::cell::OnceCell::new() };
 }
 
 /// One live thread.
@@ -30,9 +32,10 @@ pub(crate) struct Record {
     /// The Linux thread id (`/proc/self/task/<tid>`), if known.
     #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
     pub(crate) tid: Option<u32>,
-    /// Parked with a deadline right now (a timeout will wake it).
+    /// In a wait with a deadline right now (a timeout will end it): a count of nested
+    /// marks, set before the wait is queued.
     #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
-    pub(crate) timed: AtomicBool,
+    pub(crate) timed: AtomicU32,
     /// One of gochan's own service threads (it holds no user handle).
     #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
     pub(crate) internal: AtomicBool,
@@ -71,9 +74,10 @@ fn register(key: u64) {
         id: me.id(),
         name: me.name().map(String::from),
         tid: own_tid(),
-        timed: AtomicBool::new(false),
+        timed: AtomicU32::new(0),
         internal: AtomicBool::new(false),
     });
+    let _ = MINE.try_with(|m| m.set(rec.clone()));
     // A thread being torn down (its TLS gone) is not recorded: it is exiting.
     if EXIT.try_with(|e| e.0.set(key)).is_ok() {
         RECORDS
@@ -112,24 +116,31 @@ pub(crate) fn internal_thread() {
     }
 }
 
-/// Marks the calling thread as waiting with a deadline until the guard drops.
+/// Marks the calling thread as waiting with a deadline until the guard drops. Take it
+/// before the wait is queued, so an analysis never sees the wait without the mark.
 #[cfg(feature = "debug-handles")]
 pub(crate) fn timed_wait(timed: bool) -> Option<TimedGuard> {
     if !timed {
         return None;
     }
-    let r = record(key())?;
-    r.timed.store(true, Ordering::Relaxed);
-    Some(TimedGuard(r))
+    key(); // makes the record
+    MINE.try_with(|m| m.get().map(|r| r.timed.fetch_add(1, Ordering::Relaxed)))
+        .ok()
+        .flatten()?;
+    Some(TimedGuard)
 }
 
-/// Clears the thread's "waits with a deadline" mark on drop.
+/// Takes one "waits with a deadline" mark off the thread on drop.
 #[cfg(feature = "debug-handles")]
-pub(crate) struct TimedGuard(Arc<Record>);
+pub(crate) struct TimedGuard;
 
 #[cfg(feature = "debug-handles")]
 impl Drop for TimedGuard {
     fn drop(&mut self) {
-        self.0.timed.store(false, Ordering::Relaxed);
+        let _ = MINE.try_with(|m| {
+            if let Some(r) = m.get() {
+                r.timed.fetch_sub(1, Ordering::Relaxed);
+            }
+        });
     }
 }

@@ -247,6 +247,9 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
             return try_pass(arms, &order, arms.len() > 1, None);
         }
     };
+    // Marked before any arm is queued: a timed wait is never "stuck".
+    #[cfg(feature = "debug-handles")]
+    let _timed = crate::debug::threads::timed_wait(deadline.is_some());
     if arms.is_empty() {
         match deadline {
             None => panic!("gochan: select with no arms and no default would block forever"),
