@@ -34,7 +34,7 @@ fn live() -> isize {
 }
 
 /// What the `debug-handles` feature adds, exactly, to a cancel node and to a channel (its
-/// `Holders`: creation time, creator, last toucher, a lock, the waker hook; a unit test in
+/// `Holders`: creation time and epoch, creator, last toucher, a lock, the waker hook; a unit test in
 /// `debug/handles.rs` pins the size): the bounds below are the default build's plus this,
 /// so they stay as tight under `--all-features`.
 const FEATURE: f64 = if cfg!(feature = "debug-handles") {

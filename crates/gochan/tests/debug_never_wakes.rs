@@ -214,7 +214,7 @@ fn shape4_lock_channel_cycle() {
         locked.recv().unwrap();
         named("s4-b", move || {
             let v = *m.lock() + 1; // waits for A's lock
-            tx.send(v).unwrap();
+            let _ = tx.send(v); // A may have gone with the receiver by then
         });
     })
     .join()
@@ -335,6 +335,29 @@ fn waits_that_end() {
     never_reported("n5-", Duration::from_millis(100));
     tx.send(5).unwrap();
     assert_eq!(r.join().unwrap(), Ok(5));
+
+    // A request carrying its reply channel to a worker that was started before the reply
+    // channel existed, and that has not touched it yet while it works (Go's "request with
+    // a reply channel" server).
+    let p = named("n7-program", || {
+        let (jobs_tx, jobs) = gochan::bounded::<(u32, Sender<u32>)>(0);
+        let worker = named("n7-worker", move || {
+            for (x, reply) in jobs.iter() {
+                thread::sleep(Duration::from_millis(400));
+                reply.send(x * 2).unwrap();
+            }
+        });
+        thread::sleep(Duration::from_millis(30)); // the worker is older than the reply channel
+        let (reply_tx, reply) = gochan::bounded::<u32>(0);
+        jobs_tx.send((21, reply_tx)).unwrap();
+        let got = reply.recv();
+        drop(jobs_tx);
+        worker.join().unwrap();
+        got
+    });
+    blocked_now("n7-");
+    never_reported("n7-", Duration::from_millis(250));
+    assert_eq!(p.join().unwrap(), Ok(42));
 
     // A WaitGroup whose workers are still running.
     let p = named("n6-program", || {

@@ -333,6 +333,9 @@ impl<C: Deref<Target = Chan<T>>, T> WaitNode<C, T> {
     /// (`Cancelled`); the node is idle again afterwards. A received value taken here is
     /// reported to the channel (`handoff_taken`).
     pub(crate) fn finish(self: Pin<&mut Self>) -> Finished<T> {
+        // A value handed over while waiting is an operation of this thread too.
+        #[cfg(feature = "debug-handles")]
+        crate::debug::threads::note_op();
         let this: &Self = &self;
         let state = this.settle();
         // SAFETY: the state is idle or final: the slot is the owner's.

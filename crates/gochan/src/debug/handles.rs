@@ -29,6 +29,10 @@ pub(crate) struct Wakers {
     /// The earliest creation among the objects whose handles can end the wait: a thread
     /// started after it may hold one of those handles without having touched it.
     pub(crate) since: Option<Instant>,
+    /// The earliest creation epoch among those objects (`threads::new_epoch`): a thread
+    /// that operated on any channel since may have received one of their handles in a
+    /// message from a holder that did the same.
+    pub(crate) epoch: Option<u64>,
     /// Something the bookkeeping does not follow can end the wait (a timer, a deadline,
     /// a tokio token, a semaphore): the wait may end.
     pub(crate) unknown: bool,
@@ -48,6 +52,7 @@ impl Wakers {
         self.threads.push(h.creator);
         self.threads.extend(h.more.lock().iter().copied());
         self.since = Some(self.since.map_or(h.created, |s| s.min(h.created)));
+        self.epoch = Some(self.epoch.map_or(h.epoch, |e| e.min(h.epoch)));
     }
 }
 
@@ -63,6 +68,7 @@ pub(crate) type WakeFn = Box<dyn Fn() -> Wakers + Send + Sync>;
 /// once a second thread touches the object.
 pub(crate) struct Holders {
     created: Instant,
+    epoch: u64,
     creator: u64,
     last: AtomicU64,
     more: Mutex<Vec<u64>>,
@@ -81,6 +87,7 @@ impl Holders {
         let k = threads::key();
         Holders {
             created: Instant::now(),
+            epoch: threads::new_epoch(),
             creator: k,
             last: AtomicU64::new(k),
             more: Mutex::new(Vec::new()),
@@ -101,7 +108,7 @@ impl Holders {
     /// Records the calling thread as a holder.
     #[inline]
     pub(crate) fn touch(&self) {
-        let k = threads::key();
+        let k = threads::note_op();
         if self.last.load(Ordering::Relaxed) != k {
             self.touch_slow(k);
         }
@@ -148,6 +155,6 @@ mod tests {
     /// `tests/context_memory.rs` adds exactly this much per node and per channel.
     #[test]
     fn holders_size_is_what_the_memory_test_allows() {
-        assert_eq!(std::mem::size_of::<super::Holders>(), 96);
+        assert_eq!(std::mem::size_of::<super::Holders>(), 104);
     }
 }

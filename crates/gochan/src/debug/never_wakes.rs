@@ -20,15 +20,21 @@
 //!   thread that started after the object was created, and is not in the stuck set,
 //!   counts as a possible holder (Linux: start times from `/proc/self/task`; elsewhere
 //!   every wait counts as one that may end, and nothing is reported).
+//! - A handle can also travel inside a message (a request carrying its reply channel):
+//!   if a holder operated on any gochan object after the object was made (an exited
+//!   holder always counts), every live thread that did so too and is not in the stuck set
+//!   counts as a possible holder (`threads::note_op`, ordered by a global epoch bumped
+//!   when an object is made).
 //! - The analysis runs twice, 20 ms apart, and reports only parties found stuck both
 //!   times with the same wait.
 //!
 //! What it cannot see: a handle handed, untouched, to a thread that existed before the
-//! object (through a shared structure), and a handle owned by a thread blocked outside
-//! gochan (a `JoinHandle::join`, a std mutex, I/O): that thread counts as running, so
-//! parties it could wake are not reported (no false report, a missed one). The calling
-//! thread counts only through what it has touched (its start time is not held against a
-//! channel: it is running the analysis), and so does the process's main thread (it
+//! object through something other than a gochan operation (a std channel, a shared
+//! structure): that is the one way to a false report. A handle owned by a thread blocked
+//! outside gochan (a `JoinHandle::join`, a std mutex, I/O) only hides leaks: that thread
+//! counts as running, so parties it could wake are not reported. The calling thread
+//! counts only through what it has touched and done (its start time is not held against
+//! a channel: it is running the analysis), and so does the process's main thread (it
 //! started before any channel).
 
 use std::collections::{HashMap, HashSet};
@@ -56,9 +62,11 @@ const START_SLACK: f64 = 0.02;
 ///
 /// # Heuristic
 /// Rust cannot say who owns a value, so "can wake" is approximated: every thread that has
-/// touched the channel (created it, cloned, dropped, downgraded or used a handle), and every live
-/// thread started after the channel was created (it may hold a handle moved into it), can
-/// wake a waiter unless it is stuck itself. A thread blocked outside gochan (in
+/// touched the channel (created it, cloned, dropped, downgraded or used a handle), every
+/// live thread started after the channel was created (it may hold a handle moved into
+/// it), and, once a holder has sent or received anything since the channel was made,
+/// every thread that has too (a handle may travel in a message), can wake a waiter
+/// unless it is stuck itself. A thread blocked outside gochan (in
 /// `JoinHandle::join`, a std lock, I/O) counts as running. So it misses leaks, but should
 /// not name a thread that wakes later; call it from a thread that does not share the
 /// channels (the caller counts as running). Tasks are not analysed (an executor thread is
@@ -184,6 +192,24 @@ impl World {
     fn wakers_may_act(&self, w: &Wakers, stuck: &HashSet<u64>) -> bool {
         if w.unknown || w.threads.iter().any(|&k| self.may_act(k, stuck)) {
             return true;
+        }
+        // A holder that operated on a channel since the object was made may have sent a
+        // handle away in a message (a reply channel in a request): then any thread that
+        // operated since may have received it. An exited holder's last operation is
+        // unknown: it counts as such a holder.
+        if let Some(epoch) = w.epoch {
+            let passed = w.threads.iter().any(|k| {
+                self.live
+                    .get(k)
+                    .is_none_or(|r| r.last_op.load(Ordering::Relaxed) >= epoch)
+            });
+            if passed
+                && self.live.iter().any(|(k, r)| {
+                    r.last_op.load(Ordering::Relaxed) >= epoch && self.may_act(*k, stuck)
+                })
+            {
+                return true;
+            }
         }
         let Some(since) = w.since else {
             return false; // nothing can end it (a never() channel)

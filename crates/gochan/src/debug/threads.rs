@@ -36,6 +36,11 @@ pub(crate) struct Record {
     /// marks, set before the wait is queued.
     #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
     pub(crate) timed: AtomicU32,
+    /// The global epoch (`epoch`) when the thread last operated on a gochan object: a
+    /// thread that sent or received after an object was made may have passed on, or been
+    /// passed, a handle of it inside a message.
+    #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
+    pub(crate) last_op: AtomicU64,
     /// One of gochan's own service threads (it holds no user handle).
     #[cfg_attr(not(feature = "debug-handles"), allow(dead_code))]
     pub(crate) internal: AtomicBool,
@@ -75,6 +80,7 @@ fn register(key: u64) {
         name: me.name().map(String::from),
         tid: own_tid(),
         timed: AtomicU32::new(0),
+        last_op: AtomicU64::new(0),
         internal: AtomicBool::new(false),
     });
     let _ = MINE.try_with(|m| m.set(rec.clone()));
@@ -143,4 +149,29 @@ impl Drop for TimedGuard {
             }
         });
     }
+}
+
+/// Counts objects made (feature `debug-handles`): an object's epoch orders it against the
+/// threads' `last_op`.
+#[cfg(feature = "debug-handles")]
+static EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// A new object's epoch (later than every `last_op` stored before).
+#[cfg(feature = "debug-handles")]
+pub(crate) fn new_epoch() -> u64 {
+    EPOCH.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// Records that the calling thread operates on a gochan object now; returns its key.
+#[cfg(feature = "debug-handles")]
+#[inline]
+pub(crate) fn note_op() -> u64 {
+    let k = key();
+    let _ = MINE.try_with(|m| {
+        if let Some(r) = m.get() {
+            r.last_op
+                .store(EPOCH.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    });
+    k
 }

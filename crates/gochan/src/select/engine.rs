@@ -214,6 +214,9 @@ fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Tok
 
 /// Steps 3-4 after the waiter was decided: unregister the losers, collect the winner.
 fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usize> {
+    // A value handed over while waiting is an operation of this thread too.
+    #[cfg(feature = "debug-handles")]
+    crate::debug::threads::note_op();
     let chosen = match outcome {
         Outcome::Selected { arm, closed } => {
             arms[arm].on_selected(closed);
