@@ -840,10 +840,14 @@ async fn thousands_of_clients_going_away_leave_nothing_behind() {
         growth as f64 / 1048576.0,
         RSS_TOLERANCE >> 20
     );
-    assert!(
-        growth < RSS_TOLERANCE,
-        "RSS grew {growth} bytes in the second round"
-    );
+    // Under a sanitizer (scripts/sanitizers.sh) the allocator's quarantine decides RSS.
+    match std::env::var("GOCHAN_SANITIZER") {
+        Ok(san) => println!("RSS check skipped under the {san} sanitizer"),
+        Err(_) => assert!(
+            growth < RSS_TOLERANCE,
+            "RSS grew {growth} bytes in the second round"
+        ),
+    }
 
     // Shutdown: serve returns within its grace period.
     drop(stop);
