@@ -21,6 +21,10 @@ use crate::debug::{registry, threads};
 /// holds it while blocked on a channel, and a thread that waits for it, are then both
 /// listed by [`debug::blocked`](crate::debug::blocked), with the holder named.
 ///
+/// As with Go's `sync.Mutex` under `testing/synctest`, a thread waiting for it is not
+/// durably blocked inside a [`synctest`](crate::synctest) bubble: the bubble's clock does
+/// not advance while it waits.
+///
 /// ```
 /// use std::sync::Arc;
 /// let counter = Arc::new(gochan::sync::Mutex::new(0));
