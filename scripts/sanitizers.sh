@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the test binaries of gochan (integration tests, `--features tokio`) and gochan-http
-# (all features) under ThreadSanitizer and AddressSanitizer (issue 19).
+# Runs the test binaries of gochan (integration tests, `--features tokio,debug-handles`)
+# and gochan-http (all features) under ThreadSanitizer and AddressSanitizer (issue 19).
 #
 # Usage: scripts/sanitizers.sh [thread|address|all] [--release] [-- TEST-FILTER...]
 #   default: all (thread, then address), debug profile.
@@ -78,7 +78,7 @@ build() {
   # and must not be instrumented).
   for pkg in gochan gochan-http; do
     local extra
-    if [ $pkg = gochan ]; then extra=(--features tokio --lib "${gochan_tests[@]}"); else extra=(--all-features --tests); fi
+    if [ $pkg = gochan ]; then extra=(--features tokio,debug-handles --lib "${gochan_tests[@]}"); else extra=(--all-features --tests); fi
     if ! RUSTFLAGS="$flags" CARGO_TARGET_DIR="$dir" \
         cargo +nightly test -j"$jobs" --target $target "${profile[@]}" -p $pkg "${extra[@]}" \
         --no-run >>"$out" 2>&1; then

@@ -374,12 +374,17 @@ fn waits_that_end() {
 
 #[test]
 fn never_wakes_names_the_four_shapes_and_nothing_else() {
-    shape1_struct_owns_both_ends();
-    shape2_struct_owns_cancel_func();
-    shape3_holds_partner_end();
-    shape3_deferred_close();
-    shape4_lock_channel_cycle();
-    waitgroup_nobody_done();
+    // Under ThreadSanitizer (scripts/sanitizers.sh) its runtime starts a thread of its own
+    // after the test's channels: by the analysis's rules a possible holder, so it names
+    // nothing (a miss, never a false report). There only the waits that end are checked.
+    if std::env::var("GOCHAN_SANITIZER").as_deref() != Ok("thread") {
+        shape1_struct_owns_both_ends();
+        shape2_struct_owns_cancel_func();
+        shape3_holds_partner_end();
+        shape3_deferred_close();
+        shape4_lock_channel_cycle();
+        waitgroup_nobody_done();
+    }
     waits_that_end();
     // Everything released: nothing of these scenarios is left stuck.
     thread::sleep(Duration::from_millis(50));
