@@ -171,9 +171,7 @@ impl<T> Chan<T> {
         #[allow(unused_mut)]
         let mut chan = Chan::new(Some(cap), 1, 1);
         #[cfg(feature = "debug-handles")]
-        {
-            chan.holders = crate::debug::handles::Holders::new_internal();
-        }
+        chan.holders.set_internal();
         chan
     }
 
@@ -185,7 +183,7 @@ impl<T> Chan<T> {
         chan
     }
 
-    /// A signal channel (see `Chan::signal`): internal, capacity 0, only ever closed.
+    /// A signal channel (see the `signal` field): internal, capacity 0, only ever closed.
     pub(crate) fn new_signal() -> Chan<T> {
         let mut chan = Chan::new_internal(0);
         chan.signal = true;
@@ -261,9 +259,10 @@ impl<T> Chan<T> {
     /// The parties waiting in this channel, for `debug::blocked`.
     fn list_waiting(&self, walk: &mut registry::Walk) {
         let out = &mut walk.waits;
-        let before = out.len();
         // Not `lock()`: the walking thread is no holder of the channel.
         let inner = self.inner.lock();
+        #[cfg(feature = "debug-handles")]
+        let waiting = !(inner.senders_q.is_empty() && inner.receivers_q.is_empty());
         let id = registry::ChannelId {
             addr: self as *const Chan<T> as usize,
             capacity: self.capacity(),
@@ -277,11 +276,9 @@ impl<T> Chan<T> {
         }
         drop(inner);
         #[cfg(feature = "debug-handles")]
-        if walk.want_wakers && walk.waits.len() > before {
+        if walk.want_wakers && waiting {
             walk.wakers.push((id.addr, self.holders.wakers()));
         }
-        #[cfg(not(feature = "debug-handles"))]
-        let _ = before;
     }
 
     /// Whether this is a `never()` channel.

@@ -96,13 +96,10 @@ impl Holders {
         }
     }
 
-    /// Holders of an internal channel: who can end a wait on it comes from
-    /// [`Holders::set_wakers`], or is unknown.
-    pub(crate) fn new_internal() -> Holders {
-        Holders {
-            internal: true,
-            ..Holders::new()
-        }
+    /// Makes these the holders of an internal channel: who can end a wait on it comes
+    /// from [`Holders::set_wakers`], or is unknown.
+    pub(crate) fn set_internal(&mut self) {
+        self.internal = true;
     }
 
     /// Records the calling thread as a holder.

@@ -127,8 +127,6 @@ impl Parker {
 /// as durably blocked while it is parked here if `durable` (it waits only on channels of
 /// its own bubble).
 pub(crate) fn park_until(deadline: Option<std::time::Instant>, durable: bool) -> bool {
-    #[cfg(feature = "debug-handles")]
-    let _timed = crate::debug::threads::timed_wait(deadline.is_some());
     #[cfg(not(loom))]
     if let Some(seat) = crate::synctest::seat() {
         return seat.park_until(deadline, durable);
