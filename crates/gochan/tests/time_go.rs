@@ -173,14 +173,16 @@ fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>, waker: &std::task
 /// handed to an async receive that is dropped after the reset (it must not come back).
 #[test]
 fn reset_discards_value_handed_to_dropped_future() {
-    let t = Timer::new(Duration::from_millis(5));
+    // 200 ms: the first poll must come before the timer is due, even on a loaded machine
+    // (at 5 ms a CI run once saw it expired at that poll).
+    let t = Timer::new(Duration::from_millis(200));
     let waker = futures::task::noop_waker();
     let mut fut = Box::pin(t.c.recv_async());
     assert!(
         !poll_once(fut.as_mut(), &waker),
         "pending: registered as a waiting receiver"
     );
-    std::thread::sleep(Duration::from_millis(40)); // fires: the value is handed to `fut`
+    std::thread::sleep(Duration::from_millis(400)); // fires: the value is handed to `fut`
     let before = Instant::now();
     t.reset(Duration::from_millis(30));
     drop(fut); // must not give the stale value back
