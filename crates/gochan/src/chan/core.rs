@@ -25,6 +25,26 @@
 //! - `version` increases on every change of state that could make an operation ready; a
 //!   select's non-blocking pass uses it to prove it saw all its channels at one moment.
 //!
+//! The ring (`ring.rs`), the buffer of a bounded channel with `1 <= cap <= RING_MAX`:
+//! - Buffered values are `buf` (only values given back, see above) followed by the ring's.
+//! - Sends and receives first try the ring without the lock ([`Chan::send_fast`],
+//!   [`Chan::recv_fast`]); they take the lock when the ring is full/empty or its SLOW bit
+//!   sends them there.
+//! - `Inner::slow` says the SLOW bits of `head` and `tail` are set (changed only under the
+//!   lock). `tail`'s bit is also set for good once `closed` or `rx_gone`.
+//! - A locked operation that finds the ring full or empty sets the bits before it
+//!   concludes so (`buf_push`, `buf_pop`): from then on nothing enters or leaves the ring
+//!   without the lock (`ring.rs` says why), so a party queued after that check is seen by
+//!   the next operation, which finds the bits and takes the lock. A select's registration
+//!   and its locked pass set them too (`send_ready`, `recv_ready`, `hold_lock`).
+//! - While a party is queued or `buf` is not empty, the bits stay set; the unlock that
+//!   leaves neither clears them ([`ChanGuard`]'s `Drop`). So an operation with nobody
+//!   waiting costs the ring's CAS and never the lock, and Go's order stays exact: once a
+//!   sender waits, later senders queue behind it, and a receive that frees a slot moves
+//!   the first waiting sender's value in (under the lock).
+//! - `version` does not move on lock-free operations; [`Chan::version`] adds the ring's
+//!   positions, which do.
+//!
 //! Lock order: a thread holds at most one channel lock at a time, except a select's locked
 //! pass (`select/engine.rs`), which takes its channels' locks in address order. Wakes
 //! happen after the locks are released.
@@ -32,15 +52,23 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 
-use crate::prim::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinGuard, SpinLock};
+use crate::prim::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinLock};
 
 use super::error::{TryRecvError, TrySendError};
+use super::ring::Ring;
 use super::waiter::{Entry, Packet, Waiter, Wake};
 use crate::debug::{registry, BlockedOp};
+
+mod buffer;
+pub(crate) use buffer::ChanGuard;
 
 /// The shared state of one channel.
 pub(crate) struct Chan<T> {
     inner: SpinLock<Inner<T>>,
+    /// The lock-free buffer of a bounded channel with `1 <= cap <= RING_MAX` (`ring.rs`);
+    /// `None` for unbuffered, unbounded, huge and internal channels, whose buffer is
+    /// `Inner::buf`. See "The ring" in the module docs.
+    ring: Option<Box<Ring<T>>>,
     /// Capacity; meaningless when `unbounded`.
     cap: usize,
     unbounded: bool,
@@ -88,7 +116,11 @@ pub(crate) struct Chan<T> {
 pub(crate) struct Inner<T> {
     /// A timer's channel (`Chan::timer.is_some()`, kept where receives read anyway).
     timer: bool,
+    /// The buffer; with a ring, only values given back by dropped receive futures, which
+    /// come before the ring's.
     buf: VecDeque<T>,
+    /// The ring's SLOW bits are set (both; see "The ring").
+    slow: bool,
     /// Values delivered into async receivers, minus those given back (wrapping; see
     /// the module invariants).
     handed: usize,
@@ -107,14 +139,23 @@ pub(crate) trait TimerHook: Send + Sync {
     fn run_if_expired(self: Arc<Self>);
 }
 
-/// Default number of slots reserved up front; larger buffers grow as they fill, so a
-/// huge capacity costs nothing until it is used.
+/// Default number of slots reserved up front in `Inner::buf`; larger buffers grow as they
+/// fill, so a huge capacity costs nothing until it is used.
 const EAGER_SLOTS: usize = 64;
+
+/// The largest capacity served by a ring (allocated whole when the channel is made, as
+/// Go's buffer is); larger ones use `Inner::buf`, which grows as it fills.
+pub(crate) const RING_MAX: usize = 1 << 20;
 
 impl<T> Chan<T> {
     /// A channel of capacity `cap` (`None` = unbounded) with the given handle counts.
     #[track_caller]
     pub(crate) fn new(cap: Option<usize>, senders: usize, receivers: usize) -> Chan<T> {
+        Chan::build(cap, senders, receivers, true)
+    }
+
+    #[track_caller]
+    fn build(cap: Option<usize>, senders: usize, receivers: usize, ring: bool) -> Chan<T> {
         let (cap, unbounded) = match cap {
             Some(c) => {
                 let bytes = c.checked_mul(std::mem::size_of::<T>());
@@ -131,15 +172,19 @@ impl<T> Chan<T> {
         };
         // Capacity 1 (Go's `make(chan T, 1)`, every timer channel) allocates on first use:
         // a timer that is stopped before it fires never needs its slot.
-        let reserve = if unbounded || cap == 1 {
+        let ring =
+            (ring && !unbounded && (1..=RING_MAX).contains(&cap)).then(|| Box::new(Ring::new(cap)));
+        let reserve = if unbounded || cap == 1 || ring.is_some() {
             0
         } else {
             cap.min(EAGER_SLOTS)
         };
         Chan {
+            ring,
             inner: SpinLock::new(Inner {
                 timer: false,
                 buf: VecDeque::with_capacity(reserve),
+                slow: false,
                 handed: 0,
                 closed: false,
                 rx_gone: false,
@@ -169,7 +214,7 @@ impl<T> Chan<T> {
     /// it is told to the `debug-handles` bookkeeping by its owner, or unknown.
     pub(crate) fn new_internal(cap: usize) -> Chan<T> {
         #[allow(unused_mut)]
-        let mut chan = Chan::new(Some(cap), 1, 1);
+        let mut chan = Chan::build(Some(cap), 1, 1, false);
         #[cfg(feature = "debug-handles")]
         chan.holders.set_internal();
         chan
@@ -266,7 +311,7 @@ impl<T> Chan<T> {
         let id = registry::ChannelId {
             addr: self as *const Chan<T> as usize,
             capacity: self.capacity(),
-            len: inner.buf.len(),
+            len: self.buf_len(&inner),
         };
         for e in &inner.senders_q {
             out.extend(e.describe(BlockedOp::Send).map(|w| (w, id)));
@@ -292,7 +337,7 @@ impl<T> Chan<T> {
     /// takes a value, and `after(ZERO)` is ready at once. Other channels pay one read of
     /// `Inner::timer`, on the line the lock brings in anyway.
     #[inline]
-    pub(crate) fn lock_for_recv(&self) -> SpinGuard<'_, Inner<T>> {
+    pub(crate) fn lock_for_recv(&self) -> ChanGuard<'_, T> {
         let inner = self.lock();
         if !inner.timer {
             return inner;
@@ -318,10 +363,13 @@ impl<T> Chan<T> {
     /// Locks the channel for an operation (with `debug-handles`, the caller is recorded
     /// as a holder).
     #[inline]
-    pub(crate) fn lock(&self) -> SpinGuard<'_, Inner<T>> {
+    pub(crate) fn lock(&self) -> ChanGuard<'_, T> {
         #[cfg(feature = "debug-handles")]
         self.holders.touch();
-        self.inner.lock()
+        ChanGuard {
+            chan: self,
+            inner: self.inner.lock(),
+        }
     }
 
     fn bump(&self) {
@@ -330,9 +378,13 @@ impl<T> Chan<T> {
         self.version.store(v + 1, Ordering::Release);
     }
 
-    /// The change counter (see the module invariants).
+    /// The change counter (see the module invariants), plus the ring's positions.
     pub(crate) fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
+        let v = self.version.load(Ordering::Acquire);
+        match &self.ring {
+            Some(r) => v.wrapping_add(r.moves()),
+            None => v,
+        }
     }
 
     /// `Some(cap)` for bounded channels.
@@ -341,11 +393,11 @@ impl<T> Chan<T> {
     }
 
     fn has_room(&self, inner: &Inner<T>) -> bool {
-        self.unbounded || inner.buf.len() < self.cap
+        self.unbounded || self.buf_len(inner) < self.cap
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().buf.len()
+        self.buf_len(&self.lock())
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -382,12 +434,12 @@ impl<T> Chan<T> {
         inner: &mut Inner<T>,
         value: T,
     ) -> Result<Option<Wake<T>>, TrySendError<T>> {
-        if self.has_room(inner) {
-            inner.buf.push_back(value);
-            self.bump();
-            Ok(None)
-        } else {
-            Err(TrySendError::Full(value))
+        match self.buf_push(inner, value) {
+            Ok(()) => {
+                self.bump();
+                Ok(None)
+            }
+            Err(v) => Err(TrySendError::Full(v)),
         }
     }
 
@@ -419,7 +471,7 @@ impl<T> Chan<T> {
         me: Option<&Waiter>,
     ) -> Result<(T, Option<Wake<T>>), TryRecvError> {
         if inner.senders_q.is_empty() {
-            if let Some(v) = inner.buf.pop_front() {
+            if let Some(v) = self.buf_pop(inner) {
                 self.bump();
                 return Ok((v, None));
             }
@@ -434,13 +486,13 @@ impl<T> Chan<T> {
         inner: &mut Inner<T>,
         me: Option<&Waiter>,
     ) -> Result<(T, Option<Wake<T>>), TryRecvError> {
-        if let Some(v) = inner.buf.pop_front() {
+        if let Some(v) = self.buf_pop(inner) {
             self.bump();
             let mut wake = None;
             if self.has_room(inner) {
                 while let Some(entry) = pop_first(&mut inner.senders_q, me) {
                     if let Some((sv, w)) = entry.claim() {
-                        inner.buf.push_back(sv);
+                        self.buf_push_back(inner, sv);
                         wake = Some(w);
                         break;
                     }
@@ -495,7 +547,7 @@ impl<T> Chan<T> {
     /// If closed and drained, completes every waiting receiver with "closed".
     fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Wake<T>> {
         let mut wake = Vec::new();
-        if self.drained(inner) && inner.buf.is_empty() {
+        if self.drained(inner) && self.buf_is_empty(inner) {
             wake.extend(inner.receivers_q.drain(..).filter_map(Entry::close));
             self.bump();
         }
@@ -520,7 +572,8 @@ impl<T> Chan<T> {
     }
 
     /// Whether a send by `me` could complete now (used when registering a select arm).
-    pub(crate) fn send_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
+    pub(crate) fn send_ready(&self, inner: &mut Inner<T>, me: Option<&Waiter>) -> bool {
+        self.set_slow(inner);
         inner.closed
             || inner.rx_gone
             || inner
@@ -531,9 +584,10 @@ impl<T> Chan<T> {
     }
 
     /// Whether a receive by `me` could complete now.
-    pub(crate) fn recv_ready(&self, inner: &Inner<T>, me: Option<&Waiter>) -> bool {
+    pub(crate) fn recv_ready(&self, inner: &mut Inner<T>, me: Option<&Waiter>) -> bool {
+        self.set_slow(inner);
         self.drained(inner)
-            || !inner.buf.is_empty()
+            || !self.buf_is_empty(inner)
             || inner
                 .senders_q
                 .iter()
@@ -543,6 +597,10 @@ impl<T> Chan<T> {
     /// Queues a waiting sender; its value is in the entry's slot.
     pub(crate) fn push_sender(&self, inner: &mut Inner<T>, entry: Entry<T>) {
         debug_assert!(!inner.closed && !inner.rx_gone);
+        debug_assert!(
+            self.ring.is_none() || inner.slow,
+            "queued with the fast path open"
+        );
         inner.senders_q.push_back(entry);
         self.bump();
     }
@@ -553,6 +611,10 @@ impl<T> Chan<T> {
     /// outside the lock. Then the task that took the last handed value is about to lock
     /// the channel and complete this entry with "closed" (`handoff_taken`).
     pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, entry: Entry<T>) {
+        debug_assert!(
+            self.ring.is_none() || inner.slow,
+            "queued with the fast path open"
+        );
         inner.receivers_q.push_back(entry);
         self.bump();
     }
@@ -622,6 +684,7 @@ impl<T> Chan<T> {
                 },
                 None => {
                     inner.buf.push_front(value);
+                    self.set_slow(&mut inner);
                     break;
                 }
             }
@@ -654,6 +717,9 @@ impl<T> Chan<T> {
         }
         inner.closed = true;
         self.closed_flag.store(true, Ordering::SeqCst);
+        if let Some(r) = &self.ring {
+            r.set_slow(false, true);
+        }
         let mut wake: Vec<Wake<T>> = inner.senders_q.drain(..).filter_map(Entry::close).collect();
         wake.extend(self.finish_drained(&mut inner));
         self.bump();
@@ -725,7 +791,13 @@ impl<T> Chan<T> {
         let mut inner = self.lock();
         inner.rx_gone = true;
         self.closed_flag.store(true, Ordering::Release);
-        let buf = std::mem::take(&mut inner.buf);
+        let mut buf = std::mem::take(&mut inner.buf);
+        if let Some(r) = &self.ring {
+            r.set_slow(false, true);
+            while let Ok(v) = r.pop(true) {
+                buf.push_back(v);
+            }
+        }
         let wake: Vec<Wake<T>> = if inner.senders_q.is_empty() {
             Vec::new() // the common case: skip building a drain
         } else {
@@ -810,7 +882,7 @@ impl<T> std::fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = self.lock();
         f.debug_struct("Chan")
-            .field("len", &inner.buf.len())
+            .field("len", &self.buf_len(&inner))
             .field("capacity", &self.capacity())
             .field("closed", &inner.closed)
             .field("waiting_senders", &inner.senders_q.len())

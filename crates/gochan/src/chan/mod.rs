@@ -18,6 +18,7 @@ mod error;
 pub(crate) mod node;
 mod receiver;
 mod recv_future;
+pub(crate) mod ring;
 mod send_future;
 mod sender;
 mod sink;

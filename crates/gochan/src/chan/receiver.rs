@@ -7,11 +7,11 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::core::{Chan, Inner};
+use super::core::{Chan, ChanGuard};
 use super::error::{RecvError, RecvTimeoutError, TryRecvError};
 use super::node::{Finished, Signal, WaitNode};
 use super::recv_future::{IntoStream, RecvFuture, RecvStream};
-use crate::prim::SpinGuard;
+use super::ring::Pop;
 
 /// The receiving half of a channel. Clone it for more consumers (each value goes to
 /// exactly one of them). When the last one is dropped, every blocked and future send fails
@@ -69,6 +69,11 @@ impl<T> Receiver<T> {
         if self.chan.is_signal() {
             return self.chan.try_recv_signal();
         }
+        match self.chan.recv_fast() {
+            Ok(v) => return Ok(v),
+            Err(Pop::Empty) => return Err(TryRecvError::Empty),
+            Err(Pop::Slow) => {}
+        }
         let mut inner = self.chan.lock_for_recv();
         let (v, wake) = self.chan.try_recv_locked(&mut inner, None)?;
         drop(inner);
@@ -108,6 +113,15 @@ impl<T> Receiver<T> {
         deadline: Option<Instant>,
         at: &'static Location<'static>,
     ) -> Result<T, RecvTimeoutError> {
+        match self.chan.recv_fast() {
+            Ok(v) => return Ok(v),
+            Err(Pop::Empty) => {
+                if let Ok(v) = self.chan.recv_spin() {
+                    return Ok(v);
+                }
+            }
+            Err(Pop::Slow) => {}
+        }
         let mut inner = self.chan.lock_for_recv();
         match self.chan.try_recv_locked(&mut inner, None) {
             Ok((v, None)) => Ok(v),
@@ -125,7 +139,7 @@ impl<T> Receiver<T> {
     #[inline(never)]
     fn recv_wait(
         &self,
-        mut inner: SpinGuard<'_, Inner<T>>,
+        mut inner: ChanGuard<'_, T>,
         deadline: Option<Instant>,
         at: &'static Location<'static>,
     ) -> Result<T, RecvTimeoutError> {

@@ -38,6 +38,9 @@ pub(crate) fn start_recv<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
     node: impl FnOnce() -> Pin<&'n mut WaitNode<C, T>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, RecvError>> {
+    if let Ok(v) = chan.recv_fast() {
+        return Poll::Ready(Ok(v));
+    }
     let mut inner = chan.lock_for_recv();
     match chan.try_recv_locked(&mut inner, None) {
         Ok((v, wake)) => {

@@ -41,6 +41,10 @@ fn start_send<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), SendError<T>>> {
     let v = value.take().expect("SendFuture polled after completion");
+    let v = match chan.send_fast(v) {
+        Ok(()) => return Poll::Ready(Ok(())),
+        Err(e) => e.into_inner(),
+    };
     let mut inner = chan.lock();
     match chan.try_send_locked(&mut inner, v, None) {
         Ok(wake) => {

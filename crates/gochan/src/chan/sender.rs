@@ -7,11 +7,11 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::core::{Chan, Inner};
+use super::core::{Chan, ChanGuard};
 use super::error::{SendError, SendTimeoutError, TrySendError};
 use super::node::{Finished, Signal, WaitNode};
+use super::ring::Push;
 use super::send_future::SendFuture;
-use crate::prim::SpinGuard;
 
 /// The sending half of a channel. Clone it for more producers; dropping the last one
 /// closes the channel (like Go's `close`).
@@ -67,6 +67,11 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let value = match self.chan.send_fast(value) {
+            Ok(()) => return Ok(()),
+            Err(Push::Full(v)) => return Err(TrySendError::Full(v)),
+            Err(Push::Slow(v)) => v,
+        };
         let mut inner = self.chan.lock();
         let wake = self.chan.try_send_locked(&mut inner, value, None)?;
         drop(inner);
@@ -105,6 +110,14 @@ impl<T> Sender<T> {
     #[inline]
     #[track_caller]
     fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let value = match self.chan.send_fast(value) {
+            Ok(()) => return Ok(()),
+            Err(Push::Full(v)) => match self.chan.send_spin(v) {
+                Ok(()) => return Ok(()),
+                Err(e) => e.into_inner(),
+            },
+            Err(Push::Slow(v)) => v,
+        };
         let mut inner = self.chan.lock();
         match self.chan.try_send_locked(&mut inner, value, None) {
             Ok(None) => Ok(()),
@@ -123,7 +136,7 @@ impl<T> Sender<T> {
     #[track_caller]
     fn send_wait(
         &self,
-        mut inner: SpinGuard<'_, Inner<T>>,
+        mut inner: ChanGuard<'_, T>,
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {

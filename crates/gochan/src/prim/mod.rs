@@ -225,6 +225,15 @@ impl<T> Mutex<T> {
     }
 }
 
+/// A sequentially consistent fence (`std`'s, or loom's under loom).
+#[inline]
+pub(crate) fn fence_seq_cst() {
+    #[cfg(not(loom))]
+    std::sync::atomic::fence(Ordering::SeqCst);
+    #[cfg(loom)]
+    loom::sync::atomic::fence(Ordering::SeqCst);
+}
+
 /// Gives up the processor (a short wait for another thread's progress).
 pub(crate) fn yield_now() {
     #[cfg(not(loom))]

@@ -13,10 +13,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::chan::core::{Chan, Inner};
+use crate::chan::core::{Chan, ChanGuard};
+use crate::chan::ring::{Pop, Push};
 use crate::chan::waiter::{Entry, Packet, Waiter, Wake};
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
-use crate::prim::SpinGuard;
 
 /// The select's shared waiter, handed to each arm as it registers.
 #[doc(hidden)]
@@ -84,7 +84,7 @@ pub trait Arm {
 }
 
 /// A channel lock held by an arm during a select's locked pass (`engine::locked_pass`).
-struct Held<'a, T>(SpinGuard<'a, Inner<T>>);
+struct Held<'a, T>(ChanGuard<'a, T>);
 
 // Under loom the channel lock is loom's mutex, whose guard is `!Send`; gochan's own spin
 // lock guard is `Send`, so outside the models this impl is not needed.
@@ -111,7 +111,9 @@ impl<T> Default for Locked<'_, T> {
 
 impl<'a, T> Locked<'a, T> {
     fn hold(&mut self, chan: &'a Chan<T>) {
-        self.held = Some(Held(chan.lock()));
+        let mut inner = chan.lock();
+        chan.freeze(&mut inner);
+        self.held = Some(Held(inner));
     }
 
     fn release(&mut self) {
@@ -169,17 +171,21 @@ impl<T> Arm for RecvArm<'_, T> {
                 self.locked.wake = wake;
                 v
             }),
-            None => {
-                let mut inner = chan.lock_for_recv();
-                let r = chan.try_recv_locked(&mut inner, None);
-                drop(inner);
-                r.map(|(v, wake)| {
-                    if let Some(w) = wake {
-                        w.wake();
-                    }
-                    v
-                })
-            }
+            None => match chan.recv_fast() {
+                Ok(v) => Ok(v),
+                Err(Pop::Empty) => Err(TryRecvError::Empty),
+                Err(Pop::Slow) => {
+                    let mut inner = chan.lock_for_recv();
+                    let r = chan.try_recv_locked(&mut inner, None);
+                    drop(inner);
+                    r.map(|(v, wake)| {
+                        if let Some(w) = wake {
+                            w.wake();
+                        }
+                        v
+                    })
+                }
+            },
         };
         match r {
             Ok(v) => {
@@ -208,7 +214,7 @@ impl<T> Arm for RecvArm<'_, T> {
 
     fn register(&mut self, token: &Token, index: usize) -> bool {
         let mut inner = self.chan.lock_for_recv();
-        if self.chan.recv_ready(&inner, Some(&token.waiter)) {
+        if self.chan.recv_ready(&mut inner, Some(&token.waiter)) {
             return false;
         }
         let p = Arc::new(Packet::shared(token.waiter.clone(), None));
@@ -329,16 +335,20 @@ impl<T> Arm for SendArm<'_, T> {
             Some(Held(inner)) => chan.try_send_locked(inner, value, None).map(|wake| {
                 self.locked.wake = wake;
             }),
-            None => {
-                let mut inner = chan.lock();
-                let r = chan.try_send_locked(&mut inner, value, None);
-                drop(inner);
-                r.map(|wake| {
-                    if let Some(w) = wake {
-                        w.wake();
-                    }
-                })
-            }
+            None => match chan.send_fast(value) {
+                Ok(()) => Ok(()),
+                Err(Push::Full(v)) => Err(TrySendError::Full(v)),
+                Err(Push::Slow(value)) => {
+                    let mut inner = chan.lock();
+                    let r = chan.try_send_locked(&mut inner, value, None);
+                    drop(inner);
+                    r.map(|wake| {
+                        if let Some(w) = wake {
+                            w.wake();
+                        }
+                    })
+                }
+            },
         };
         match r {
             Ok(()) => {
@@ -373,7 +383,7 @@ impl<T> Arm for SendArm<'_, T> {
             return true; // spent by an earlier select: never ready again
         }
         let mut inner = self.chan.lock();
-        if self.chan.send_ready(&inner, Some(&token.waiter)) {
+        if self.chan.send_ready(&mut inner, Some(&token.waiter)) {
             return false;
         }
         let p = Arc::new(Packet::shared(token.waiter.clone(), self.value.take()));

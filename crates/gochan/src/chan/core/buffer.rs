@@ -1,0 +1,213 @@
+//! A channel's buffer as the engine's operations see it: the ring's lock-free paths
+//! ([`Chan::send_fast`], [`Chan::recv_fast`] and their short spins), the buffer operations
+//! done under the lock, which keep the ring's SLOW bits (see "The ring" in `core.rs`), and
+//! [`ChanGuard`], whose unlock clears the bits once nothing needs them.
+
+use std::ops::{Deref, DerefMut};
+
+use super::{Chan, Inner};
+use crate::chan::ring::{Pop, Push};
+use crate::prim::SpinGuard;
+
+impl<T> Chan<T> {
+    /// The lock-free send: `Ok` once the value is in the ring; else the value back, with
+    /// `Full` (the ring is full and nobody waits: a `try_send` may say so) or `Slow` (take
+    /// the lock). A channel without a ring always answers `Slow`.
+    #[inline]
+    pub(crate) fn send_fast(&self, value: T) -> Result<(), Push<T>> {
+        match &self.ring {
+            Some(r) => {
+                #[cfg(feature = "debug-handles")]
+                self.holders.touch();
+                r.push(value, false)
+            }
+            None => Err(Push::Slow(value)),
+        }
+    }
+
+    /// The lock-free receive: a value from the ring, or `Empty` (nothing buffered, nobody
+    /// waits, not closed: a `try_recv` may say so) or `Slow` (take the lock).
+    #[inline]
+    pub(crate) fn recv_fast(&self) -> Result<T, Pop> {
+        match &self.ring {
+            Some(r) => {
+                #[cfg(feature = "debug-handles")]
+                self.holders.touch();
+                r.pop(false)
+            }
+            None => Err(Pop::Slow),
+        }
+    }
+
+    /// A blocking receive that found the ring empty retries it for a moment before it takes
+    /// the lock to wait (spinning, then yielding, as crossbeam's does): a sender is often
+    /// about to publish, and a wait costs both sides the lock and a wake.
+    #[inline(never)]
+    pub(crate) fn recv_spin(&self) -> Result<T, Pop> {
+        for step in 0..SPIN_STEPS {
+            pause(step);
+            match self.recv_fast() {
+                Err(Pop::Empty) => {}
+                r => return r,
+            }
+        }
+        Err(Pop::Empty)
+    }
+
+    /// A blocking send that found the ring full retries it for a moment (as
+    /// [`Chan::recv_spin`]).
+    #[inline(never)]
+    pub(crate) fn send_spin(&self, mut value: T) -> Result<(), Push<T>> {
+        for step in 0..SPIN_STEPS {
+            pause(step);
+            match self.send_fast(value) {
+                Err(Push::Full(v)) => value = v,
+                r => return r,
+            }
+        }
+        Err(Push::Full(value))
+    }
+
+    /// Sets the ring's SLOW bits (the lock held), before the caller concludes that the
+    /// ring is full or empty (see "The ring").
+    #[inline]
+    pub(super) fn set_slow(&self, inner: &mut Inner<T>) {
+        if let Some(r) = &self.ring {
+            if !inner.slow {
+                r.set_slow(true, true);
+                inner.slow = true;
+            }
+        }
+    }
+
+    /// On unlock with the SLOW bits set: clears them once nobody waits and `buf` is empty
+    /// (`tail`'s stays set once closed).
+    #[inline(never)]
+    pub(super) fn relax(&self, inner: &mut Inner<T>) {
+        if inner.senders_q.is_empty() && inner.receivers_q.is_empty() && inner.buf.is_empty() {
+            if let Some(r) = &self.ring {
+                r.clear_slow(!(inner.closed || inner.rx_gone));
+            }
+            inner.slow = false;
+        }
+    }
+
+    /// Takes the first buffered value (the lock held). Finding none, sets the SLOW bits
+    /// first (see "The ring").
+    #[inline]
+    pub(super) fn buf_pop(&self, inner: &mut Inner<T>) -> Option<T> {
+        let Some(r) = &self.ring else {
+            return inner.buf.pop_front();
+        };
+        if let Some(v) = inner.buf.pop_front() {
+            return Some(v);
+        }
+        if let Ok(v) = r.pop(true) {
+            return Some(v);
+        }
+        if inner.slow {
+            return None;
+        }
+        self.set_slow(inner);
+        r.pop(true).ok()
+    }
+
+    /// Buffers `value` if there is room (the lock held). Finding none, sets the SLOW bits
+    /// first (see "The ring").
+    #[inline]
+    pub(super) fn buf_push(&self, inner: &mut Inner<T>, value: T) -> Result<(), T> {
+        let Some(r) = &self.ring else {
+            if self.unbounded || inner.buf.len() < self.cap {
+                inner.buf.push_back(value);
+                return Ok(());
+            }
+            return Err(value);
+        };
+        if !inner.buf.is_empty() && inner.buf.len() + r.len() >= self.cap {
+            return Err(value);
+        }
+        let value = match r.push(value, true) {
+            Ok(()) => return Ok(()),
+            Err(e) => e.into_inner(),
+        };
+        if inner.slow {
+            return Err(value);
+        }
+        self.set_slow(inner);
+        r.push(value, true).map_err(Push::into_inner)
+    }
+
+    /// Buffers a waiting sender's value behind the others, once the caller has made room
+    /// (the lock held, the SLOW bits set: nothing else enters the ring).
+    pub(super) fn buf_push_back(&self, inner: &mut Inner<T>, value: T) {
+        if let Err(v) = self.buf_push(inner, value) {
+            debug_assert!(false, "no room for a waiting sender's value");
+            inner.buf.push_back(v);
+        }
+    }
+
+    /// Values buffered (the lock held).
+    pub(super) fn buf_len(&self, inner: &Inner<T>) -> usize {
+        inner.buf.len() + self.ring.as_ref().map_or(0, |r| r.len())
+    }
+
+    /// Whether nothing is buffered (the lock held).
+    pub(super) fn buf_is_empty(&self, inner: &Inner<T>) -> bool {
+        inner.buf.is_empty() && self.ring.as_ref().is_none_or(|r| r.is_empty())
+    }
+
+    /// A locked pass of a select holds this channel's lock: the ring must not change under
+    /// it either (see "The ring").
+    pub(crate) fn freeze(&self, inner: &mut Inner<T>) {
+        self.set_slow(inner);
+    }
+}
+
+/// Retries of [`Chan::recv_spin`] / [`Chan::send_spin`]: 2^0..2^5 pauses, then yields
+/// (crossbeam's `Backoff::snooze` limits). None under loom (retries only multiply the
+/// model's states; the lock path is what the models check).
+const SPIN_STEPS: u32 = if cfg!(loom) { 0 } else { 10 };
+
+/// One step of a spin: `2^step` pause instructions, yielding from step 6 on.
+#[inline]
+fn pause(step: u32) {
+    if step < 6 {
+        for _ in 0..(1u32 << step) {
+            std::hint::spin_loop();
+        }
+    } else {
+        crate::prim::yield_now();
+    }
+}
+
+/// A channel's lock, held: derefs to its `Inner`; its `Drop` clears the ring's SLOW bits
+/// when nothing needs them any more (see "The ring"), then unlocks.
+pub(crate) struct ChanGuard<'a, T> {
+    pub(super) chan: &'a Chan<T>,
+    pub(super) inner: SpinGuard<'a, Inner<T>>,
+}
+
+impl<T> Deref for ChanGuard<'_, T> {
+    type Target = Inner<T>;
+
+    #[inline]
+    fn deref(&self) -> &Inner<T> {
+        &self.inner
+    }
+}
+
+impl<T> DerefMut for ChanGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Inner<T> {
+        &mut self.inner
+    }
+}
+
+impl<T> Drop for ChanGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.inner.slow {
+            self.chan.relax(&mut self.inner);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! loom models of the buffered channel's lock-free ring and its SLOW bits
+//! (`src/chan/ring.rs`, "The ring" in `src/chan/core.rs`). Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p gochan --release --test loom_ring`
+//! (see docs/loom.md).
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use loom::thread;
+
+/// A waker that records whether it was woken (with loom's atomics, so the model sees it).
+struct Flag(loom::sync::atomic::AtomicBool);
+
+impl futures::task::ArcWake for Flag {
+    fn wake_by_ref(this: &Arc<Self>) {
+        this.0.store(true, loom::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A sender blocks on a full ring while a receiver frees the slot (lock-free or under the
+/// lock, whichever the interleaving gives): the sender always completes, and the values
+/// come out in order (Go: a receive that frees a slot moves the first waiting sender's
+/// value in).
+#[test]
+fn sender_blocking_while_receiver_frees_a_slot() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(1);
+        tx.send(1).unwrap();
+        let s = thread::spawn(move || tx.send(2));
+        let r = thread::spawn(move || {
+            let a = rx.recv();
+            let b = rx.recv();
+            (a, b)
+        });
+        s.join().unwrap().unwrap();
+        assert_eq!(r.join().unwrap(), (Ok(1), Ok(2)));
+    });
+}
+
+/// A receiver blocks on an empty ring while a lock-free send lands: it always wakes with
+/// the value (the SLOW bit and the send's CAS are ordered on one word).
+#[test]
+fn receiver_blocking_while_sender_fills() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(2);
+        let s = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+        });
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Ok(2));
+        s.join().unwrap();
+        assert!(rx.recv().is_err());
+    });
+}
+
+/// Close racing a sender blocked on a full ring and a receiver draining it: the blocked
+/// send either lands (and is received before "closed") or fails with its value; nothing
+/// buffered is lost, and "closed" is final.
+#[test]
+fn close_racing_a_blocked_sender() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(1);
+        tx.send(1).unwrap();
+        let tx2 = tx.clone();
+        let s = thread::spawn(move || tx2.send(2));
+        let c = thread::spawn(move || tx.close());
+        let mut got = Vec::new();
+        while let Ok(v) = rx.recv() {
+            got.push(v);
+        }
+        let sent = s.join().unwrap();
+        c.join().unwrap();
+        match sent {
+            Ok(()) => assert_eq!(got, [1, 2]),
+            Err(e) => {
+                assert_eq!(e.into_inner(), 2);
+                assert_eq!(got, [1]);
+            }
+        }
+        assert!(rx.try_recv().is_err());
+    });
+}
+
+/// A select registering on an empty ring while a lock-free send races it: the select
+/// either finds the value in its pass or is woken by the send (which found the SLOW bit
+/// its registration set); it never sleeps through it.
+#[test]
+fn select_registration_vs_fast_send() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(1);
+        let (_keep, idle) = gochan::bounded::<u32>(1);
+        let s = thread::spawn(move || tx.send(5).unwrap());
+        let got = gochan::select_biased! {
+            recv(rx) -> v => v.ok(),
+            recv(idle) -> _ => None,
+        };
+        assert_eq!(got, Some(5));
+        s.join().unwrap();
+    });
+}
+
+/// An async receive pending on an empty ring while a thread sends twice: the first value
+/// goes to the waiting future (hand-off under the lock), the second into the ring once
+/// nobody waits; the task is woken and nothing is lost or duplicated.
+#[test]
+fn pending_async_receive_vs_sends() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(2);
+        let flag = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+        let waker = futures::task::waker(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = pin!(rx.recv_async());
+        let first = fut.as_mut().poll(&mut cx);
+        let s = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+        });
+        let a = match first {
+            Poll::Ready(v) => v,
+            Poll::Pending => loop {
+                if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                    break v;
+                }
+                thread::yield_now();
+            },
+        };
+        assert_eq!(a, Ok(1));
+        s.join().unwrap();
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert!(rx.try_recv().is_err());
+    });
+}
