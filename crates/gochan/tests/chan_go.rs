@@ -528,6 +528,39 @@ fn waiting_senders_are_fifo() {
     });
 }
 
+/// Go runtime `chansend`/`chanrecv` under the lock-free buffer: once a sender is blocked,
+/// a sender that comes later queues behind it, even while a receive frees a slot (the
+/// freed slot goes to the blocked sender's value, never to the later sender's).
+#[test]
+fn later_senders_do_not_barge_past_a_blocked_one() {
+    watchdog(|| {
+        for _ in 0..50 {
+            let (tx, rx) = gochan::bounded::<usize>(1);
+            tx.send(0).unwrap();
+            let tx2 = tx.clone();
+            let blocked = thread::spawn(move || tx2.send(1));
+            wait_until("sender blocks", || waiting_senders(&tx) == 1);
+            let tx3 = tx.clone();
+            let later = thread::spawn(move || {
+                let mut v = 100;
+                loop {
+                    match tx3.try_send(v) {
+                        Ok(()) => return,
+                        Err(gochan::TrySendError::Full(x)) => v = x,
+                        Err(e) => panic!("{e:?}"),
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+            assert_eq!(rx.recv(), Ok(0));
+            assert_eq!(rx.recv(), Ok(1), "a later sender took the freed slot");
+            assert_eq!(rx.recv(), Ok(100));
+            blocked.join().unwrap().unwrap();
+            later.join().unwrap();
+        }
+    });
+}
+
 /// Go runtime `chansend`: a send hands its value to the receiver that has waited longest.
 #[test]
 fn waiting_receivers_are_fifo() {
