@@ -134,3 +134,58 @@ fn pending_async_receive_vs_sends() {
         assert!(rx.try_recv().is_err());
     });
 }
+
+/// An unbounded channel's list across a block end (two slots per block under loom): the
+/// send of the second value installs the next block while a receiver drains; values come
+/// out in order, each once, and every block is freed (loom checks the frees and accesses).
+#[test]
+fn unbounded_list_across_blocks() {
+    loom::model(|| {
+        let (tx, rx) = gochan::unbounded::<u32>();
+        let s = thread::spawn(move || {
+            for i in 0..3 {
+                tx.send(i).unwrap();
+            }
+        });
+        for i in 0..3 {
+            assert_eq!(rx.recv(), Ok(i));
+        }
+        s.join().unwrap();
+        assert!(rx.recv().is_err());
+    });
+}
+
+/// Two receivers reading slots of one block while its last slot's reader starts freeing
+/// it: the block is freed once, after both reads (the DESTROY hand-over).
+#[test]
+fn unbounded_block_freed_once_under_concurrent_reads() {
+    loom::model(|| {
+        let (tx, rx) = gochan::unbounded::<u32>();
+        for i in 0..3 {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        let rx2 = rx.clone();
+        let a = thread::spawn(move || rx2.recv().ok());
+        let mut got: Vec<u32> = std::iter::from_fn(|| rx.recv().ok()).collect();
+        got.extend(a.join().unwrap());
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
+
+/// A receiver blocking on an empty list while a lock-free send lands, then close: the
+/// receiver wakes with the value, then sees "closed".
+#[test]
+fn unbounded_receiver_blocking_vs_send_and_close() {
+    loom::model(|| {
+        let (tx, rx) = gochan::unbounded::<u32>();
+        let s = thread::spawn(move || {
+            tx.send(7).unwrap();
+            drop(tx);
+        });
+        assert_eq!(rx.recv(), Ok(7));
+        assert!(rx.recv().is_err());
+        s.join().unwrap();
+    });
+}

@@ -25,7 +25,8 @@
 //! - `version` increases on every change of state that could make an operation ready; a
 //!   select's non-blocking pass uses it to prove it saw all its channels at one moment.
 //!
-//! The ring (`ring.rs`), the buffer of a bounded channel with `1 <= cap <= RING_MAX`:
+//! The lock-free buffer (`queue.rs`: a ring for a bounded channel with `1 <= cap <=
+//! RING_MAX`, `ring.rs`; a list of blocks for an unbounded one, `list.rs`), "the ring" below:
 //! - Buffered values are `buf` (only values given back, see above) followed by the ring's.
 //! - Sends and receives first try the ring without the lock ([`Chan::send_fast`],
 //!   [`Chan::recv_fast`]); they take the lock when the ring is full/empty or its SLOW bit
@@ -55,6 +56,8 @@ use std::sync::{Arc, Weak};
 use crate::prim::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, SpinLock};
 
 use super::error::{TryRecvError, TrySendError};
+use super::list::List;
+use super::queue::Queue;
 use super::ring::Ring;
 use super::waiter::{Entry, Packet, Waiter, Wake};
 use crate::debug::{registry, BlockedOp};
@@ -65,10 +68,10 @@ pub(crate) use buffer::ChanGuard;
 /// The shared state of one channel.
 pub(crate) struct Chan<T> {
     inner: SpinLock<Inner<T>>,
-    /// The lock-free buffer of a bounded channel with `1 <= cap <= RING_MAX` (`ring.rs`);
-    /// `None` for unbuffered, unbounded, huge and internal channels, whose buffer is
-    /// `Inner::buf`. See "The ring" in the module docs.
-    ring: Option<Box<Ring<T>>>,
+    /// The lock-free buffer ("the ring" in the module docs): a ring for `1 <= cap <=
+    /// RING_MAX`, a list for an unbounded channel; `None` for unbuffered, huge and internal
+    /// channels, whose buffer is `Inner::buf`.
+    queue: Option<Box<Queue<T>>>,
     /// Capacity; meaningless when `unbounded`.
     cap: usize,
     unbounded: bool,
@@ -116,7 +119,7 @@ pub(crate) struct Chan<T> {
 pub(crate) struct Inner<T> {
     /// A timer's channel (`Chan::timer.is_some()`, kept where receives read anyway).
     timer: bool,
-    /// The buffer; with a ring, only values given back by dropped receive futures, which
+    /// The buffer; with a lock-free one, only values given back by dropped receive futures, which
     /// come before the ring's.
     buf: VecDeque<T>,
     /// The ring's SLOW bits are set (both; see "The ring").
@@ -172,15 +175,21 @@ impl<T> Chan<T> {
         };
         // Capacity 1 (Go's `make(chan T, 1)`, every timer channel) allocates on first use:
         // a timer that is stopped before it fires never needs its slot.
-        let ring =
-            (ring && !unbounded && (1..=RING_MAX).contains(&cap)).then(|| Box::new(Ring::new(cap)));
-        let reserve = if unbounded || cap == 1 || ring.is_some() {
+        let queue = match (ring, unbounded) {
+            (false, _) => None,
+            (true, true) => Some(Box::new(Queue::List(List::new()))),
+            (true, false) if (1..=RING_MAX).contains(&cap) => {
+                Some(Box::new(Queue::Ring(Ring::new(cap))))
+            }
+            (true, false) => None,
+        };
+        let reserve = if unbounded || cap == 1 || queue.is_some() {
             0
         } else {
             cap.min(EAGER_SLOTS)
         };
         Chan {
-            ring,
+            queue,
             inner: SpinLock::new(Inner {
                 timer: false,
                 buf: VecDeque::with_capacity(reserve),
@@ -381,7 +390,7 @@ impl<T> Chan<T> {
     /// The change counter (see the module invariants), plus the ring's positions.
     pub(crate) fn version(&self) -> u64 {
         let v = self.version.load(Ordering::Acquire);
-        match &self.ring {
+        match &self.queue {
             Some(r) => v.wrapping_add(r.moves()),
             None => v,
         }
@@ -598,7 +607,7 @@ impl<T> Chan<T> {
     pub(crate) fn push_sender(&self, inner: &mut Inner<T>, entry: Entry<T>) {
         debug_assert!(!inner.closed && !inner.rx_gone);
         debug_assert!(
-            self.ring.is_none() || inner.slow,
+            self.queue.is_none() || inner.slow,
             "queued with the fast path open"
         );
         inner.senders_q.push_back(entry);
@@ -612,7 +621,7 @@ impl<T> Chan<T> {
     /// the channel and complete this entry with "closed" (`handoff_taken`).
     pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, entry: Entry<T>) {
         debug_assert!(
-            self.ring.is_none() || inner.slow,
+            self.queue.is_none() || inner.slow,
             "queued with the fast path open"
         );
         inner.receivers_q.push_back(entry);
@@ -717,7 +726,7 @@ impl<T> Chan<T> {
         }
         inner.closed = true;
         self.closed_flag.store(true, Ordering::SeqCst);
-        if let Some(r) = &self.ring {
+        if let Some(r) = &self.queue {
             r.set_slow(false, true);
         }
         let mut wake: Vec<Wake<T>> = inner.senders_q.drain(..).filter_map(Entry::close).collect();
@@ -792,7 +801,7 @@ impl<T> Chan<T> {
         inner.rx_gone = true;
         self.closed_flag.store(true, Ordering::Release);
         let mut buf = std::mem::take(&mut inner.buf);
-        if let Some(r) = &self.ring {
+        if let Some(r) = &self.queue {
             r.set_slow(false, true);
             while let Ok(v) = r.pop(true) {
                 buf.push_back(v);

@@ -15,10 +15,12 @@
 
 pub(crate) mod core;
 mod error;
+mod list;
 pub(crate) mod node;
+pub(crate) mod queue;
 mod receiver;
 mod recv_future;
-pub(crate) mod ring;
+mod ring;
 mod send_future;
 mod sender;
 mod sink;

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use super::core::{Chan, ChanGuard};
 use super::error::{RecvError, RecvTimeoutError, TryRecvError};
 use super::node::{Finished, Signal, WaitNode};
+use super::queue::Pop;
 use super::recv_future::{IntoStream, RecvFuture, RecvStream};
-use super::ring::Pop;
 
 /// The receiving half of a channel. Clone it for more consumers (each value goes to
 /// exactly one of them). When the last one is dropped, every blocked and future send fails

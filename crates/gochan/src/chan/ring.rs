@@ -46,6 +46,7 @@ use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
+use super::queue::{Pop, Push};
 use crate::prim::{AtomicUsize, Ordering, UnsafeCell};
 
 /// The SLOW bit of `head` / `tail`.
@@ -77,32 +78,6 @@ struct Slot<T> {
 unsafe impl<T: Send> Send for Ring<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Ring<T> {}
-
-/// Why a send did not go through the ring.
-pub(crate) enum Push<T> {
-    /// Every slot is taken (and the tail was not SLOW).
-    Full(T),
-    /// The SLOW bit is set: take the channel's lock.
-    Slow(T),
-}
-
-impl<T> Push<T> {
-    /// The value that was not sent.
-    pub(crate) fn into_inner(self) -> T {
-        match self {
-            Push::Full(v) | Push::Slow(v) => v,
-        }
-    }
-}
-
-/// Why a receive found nothing in the ring.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Pop {
-    /// No value (and no SLOW bit on the way).
-    Empty,
-    /// The SLOW bit is set: take the channel's lock.
-    Slow,
-}
 
 impl<T> Ring<T> {
     /// An empty ring of `cap` slots.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::core::{Chan, ChanGuard};
 use super::error::{SendError, SendTimeoutError, TrySendError};
 use super::node::{Finished, Signal, WaitNode};
-use super::ring::Push;
+use super::queue::Push;
 use super::send_future::SendFuture;
 
 /// The sending half of a channel. Clone it for more producers; dropping the last one

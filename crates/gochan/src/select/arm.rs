@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::chan::core::{Chan, ChanGuard};
-use crate::chan::ring::{Pop, Push};
+use crate::chan::queue::{Pop, Push};
 use crate::chan::waiter::{Entry, Packet, Waiter, Wake};
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
 

@@ -6,7 +6,7 @@
 use std::ops::{Deref, DerefMut};
 
 use super::{Chan, Inner};
-use crate::chan::ring::{Pop, Push};
+use crate::chan::queue::{Pop, Push};
 use crate::prim::SpinGuard;
 
 impl<T> Chan<T> {
@@ -15,7 +15,7 @@ impl<T> Chan<T> {
     /// the lock). A channel without a ring always answers `Slow`.
     #[inline]
     pub(crate) fn send_fast(&self, value: T) -> Result<(), Push<T>> {
-        match &self.ring {
+        match &self.queue {
             Some(r) => {
                 #[cfg(feature = "debug-handles")]
                 self.holders.touch();
@@ -29,7 +29,7 @@ impl<T> Chan<T> {
     /// waits, not closed: a `try_recv` may say so) or `Slow` (take the lock).
     #[inline]
     pub(crate) fn recv_fast(&self) -> Result<T, Pop> {
-        match &self.ring {
+        match &self.queue {
             Some(r) => {
                 #[cfg(feature = "debug-handles")]
                 self.holders.touch();
@@ -72,7 +72,7 @@ impl<T> Chan<T> {
     /// ring is full or empty (see "The ring").
     #[inline]
     pub(super) fn set_slow(&self, inner: &mut Inner<T>) {
-        if let Some(r) = &self.ring {
+        if let Some(r) = &self.queue {
             if !inner.slow {
                 r.set_slow(true, true);
                 inner.slow = true;
@@ -85,7 +85,7 @@ impl<T> Chan<T> {
     #[inline(never)]
     pub(super) fn relax(&self, inner: &mut Inner<T>) {
         if inner.senders_q.is_empty() && inner.receivers_q.is_empty() && inner.buf.is_empty() {
-            if let Some(r) = &self.ring {
+            if let Some(r) = &self.queue {
                 r.clear_slow(!(inner.closed || inner.rx_gone));
             }
             inner.slow = false;
@@ -96,7 +96,7 @@ impl<T> Chan<T> {
     /// first (see "The ring").
     #[inline]
     pub(super) fn buf_pop(&self, inner: &mut Inner<T>) -> Option<T> {
-        let Some(r) = &self.ring else {
+        let Some(r) = &self.queue else {
             return inner.buf.pop_front();
         };
         if let Some(v) = inner.buf.pop_front() {
@@ -116,14 +116,14 @@ impl<T> Chan<T> {
     /// first (see "The ring").
     #[inline]
     pub(super) fn buf_push(&self, inner: &mut Inner<T>, value: T) -> Result<(), T> {
-        let Some(r) = &self.ring else {
+        let Some(r) = &self.queue else {
             if self.unbounded || inner.buf.len() < self.cap {
                 inner.buf.push_back(value);
                 return Ok(());
             }
             return Err(value);
         };
-        if !inner.buf.is_empty() && inner.buf.len() + r.len() >= self.cap {
+        if !self.unbounded && !inner.buf.is_empty() && inner.buf.len() + r.len() >= self.cap {
             return Err(value);
         }
         let value = match r.push(value, true) {
@@ -148,12 +148,12 @@ impl<T> Chan<T> {
 
     /// Values buffered (the lock held).
     pub(super) fn buf_len(&self, inner: &Inner<T>) -> usize {
-        inner.buf.len() + self.ring.as_ref().map_or(0, |r| r.len())
+        inner.buf.len() + self.queue.as_ref().map_or(0, |r| r.len())
     }
 
     /// Whether nothing is buffered (the lock held).
     pub(super) fn buf_is_empty(&self, inner: &Inner<T>) -> bool {
-        inner.buf.is_empty() && self.ring.as_ref().is_none_or(|r| r.is_empty())
+        inner.buf.is_empty() && self.queue.as_ref().is_none_or(|r| r.is_empty())
     }
 
     /// A locked pass of a select holds this channel's lock: the ring must not change under
