@@ -175,6 +175,7 @@ impl<T> List<T> {
             // SAFETY: as in `push_loop`: the CAS reserved this slot of `block` (the CAS
             // succeeding proves `block` is the tail's block).
             let slot = unsafe { &(*block).slots[offset] };
+            // SAFETY: the slot is ours to write (reserved, not yet WRITE).
             slot.value.with_mut(|p| unsafe { (*p).write(value) });
             slot.state.store(WRITE, Ordering::Release);
             return Ok(());
@@ -243,6 +244,7 @@ impl<T> List<T> {
                     // SAFETY: the CAS reserved this slot; its block is live until the slot
                     // is read, which waits for our WRITE.
                     let slot = unsafe { &(*block).slots[offset] };
+                    // SAFETY: the slot is ours to write (reserved, not yet WRITE).
                     slot.value.with_mut(|p| unsafe { (*p).write(value) });
                     slot.state.store(WRITE, Ordering::Release);
                     return Ok(());
@@ -283,6 +285,7 @@ impl<T> List<T> {
             // freed only after we store READ.
             let slot = unsafe { &(*block).slots[offset] };
             slot.wait_write();
+            // SAFETY: WRITE seen (Acquire): the value is written, and the slot is ours to read.
             let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
             slot.state.store(WRITE | READ, Ordering::Release);
             return Ok(value);
@@ -351,6 +354,7 @@ impl<T> List<T> {
                     // we set READ (or by us).
                     let slot = unsafe { &(*block).slots[offset] };
                     slot.wait_write();
+                    // SAFETY: WRITE seen (Acquire): the value is written, and the slot is ours to read.
                     let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
                     if offset + 1 == BLOCK_CAP {
                         // SAFETY: we read the last slot: the block is ours to free.
@@ -524,6 +528,7 @@ impl<T> Drop for List<T> {
             } else {
                 // SAFETY: every value of this block is gone; the next one is linked.
                 let next = unsafe { (*block).next.load(Ordering::Relaxed) };
+                // SAFETY: as above: no position of this block is used any more.
                 drop(unsafe { Box::from_raw(block) });
                 block = next;
             }
@@ -538,6 +543,7 @@ impl<T> Drop for List<T> {
             // SAFETY: retired blocks are owned by the list; every reader is done
             // (`&mut self`), and their values were all read.
             let next = unsafe { (*b).next_retired.load(Ordering::Relaxed) };
+            // SAFETY: as above.
             drop(unsafe { Box::from_raw(b) });
             b = next;
         }
