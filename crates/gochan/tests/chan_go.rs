@@ -535,10 +535,12 @@ fn waiting_senders_are_fifo() {
 fn later_senders_do_not_barge_past_a_blocked_one() {
     watchdog(|| {
         for _ in 0..50 {
-            let (tx, rx) = gochan::bounded::<usize>(1);
+            // Capacity 2: a lock-free ring (capacity 1 keeps the locked buffer).
+            let (tx, rx) = gochan::bounded::<usize>(2);
             tx.send(0).unwrap();
+            tx.send(1).unwrap();
             let tx2 = tx.clone();
-            let blocked = thread::spawn(move || tx2.send(1));
+            let blocked = thread::spawn(move || tx2.send(2));
             wait_until("sender blocks", || waiting_senders(&tx) == 1);
             let tx3 = tx.clone();
             let later = thread::spawn(move || {
@@ -553,7 +555,8 @@ fn later_senders_do_not_barge_past_a_blocked_one() {
                 }
             });
             assert_eq!(rx.recv(), Ok(0));
-            assert_eq!(rx.recv(), Ok(1), "a later sender took the freed slot");
+            assert_eq!(rx.recv(), Ok(1));
+            assert_eq!(rx.recv(), Ok(2), "a later sender took the freed slot");
             assert_eq!(rx.recv(), Ok(100));
             blocked.join().unwrap().unwrap();
             later.join().unwrap();

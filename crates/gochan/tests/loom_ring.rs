@@ -20,23 +20,27 @@ impl futures::task::ArcWake for Flag {
     }
 }
 
-/// A sender blocks on a full ring while a receiver frees the slot (lock-free or under the
+// Rings serve capacities of 2 and more (capacity 1 keeps the locked buffer).
+
+/// A sender blocks on a full ring while a receiver frees a slot (lock-free or under the
 /// lock, whichever the interleaving gives): the sender always completes, and the values
 /// come out in order (Go: a receive that frees a slot moves the first waiting sender's
 /// value in).
 #[test]
 fn sender_blocking_while_receiver_frees_a_slot() {
     loom::model(|| {
-        let (tx, rx) = gochan::bounded::<u32>(1);
+        let (tx, rx) = gochan::bounded::<u32>(2);
+        tx.send(0).unwrap();
         tx.send(1).unwrap();
         let s = thread::spawn(move || tx.send(2));
         let r = thread::spawn(move || {
             let a = rx.recv();
             let b = rx.recv();
-            (a, b)
+            let c = rx.recv();
+            (a, b, c)
         });
         s.join().unwrap().unwrap();
-        assert_eq!(r.join().unwrap(), (Ok(1), Ok(2)));
+        assert_eq!(r.join().unwrap(), (Ok(0), Ok(1), Ok(2)));
     });
 }
 
@@ -63,7 +67,8 @@ fn receiver_blocking_while_sender_fills() {
 #[test]
 fn close_racing_a_blocked_sender() {
     loom::model(|| {
-        let (tx, rx) = gochan::bounded::<u32>(1);
+        let (tx, rx) = gochan::bounded::<u32>(2);
+        tx.send(0).unwrap();
         tx.send(1).unwrap();
         let tx2 = tx.clone();
         let s = thread::spawn(move || tx2.send(2));
@@ -75,10 +80,10 @@ fn close_racing_a_blocked_sender() {
         let sent = s.join().unwrap();
         c.join().unwrap();
         match sent {
-            Ok(()) => assert_eq!(got, [1, 2]),
+            Ok(()) => assert_eq!(got, [0, 1, 2]),
             Err(e) => {
                 assert_eq!(e.into_inner(), 2);
-                assert_eq!(got, [1]);
+                assert_eq!(got, [0, 1]);
             }
         }
         assert!(rx.try_recv().is_err());
@@ -91,8 +96,8 @@ fn close_racing_a_blocked_sender() {
 #[test]
 fn select_registration_vs_fast_send() {
     loom::model(|| {
-        let (tx, rx) = gochan::bounded::<u32>(1);
-        let (_keep, idle) = gochan::bounded::<u32>(1);
+        let (tx, rx) = gochan::bounded::<u32>(2);
+        let (_keep, idle) = gochan::bounded::<u32>(2);
         let s = thread::spawn(move || tx.send(5).unwrap());
         let got = gochan::select_biased! {
             recv(rx) -> v => v.ok(),
