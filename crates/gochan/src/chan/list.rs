@@ -43,7 +43,7 @@ use std::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use super::queue::{Pop, Push};
+use super::queue::{backoff, Pop, Push};
 use crate::prim::{AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
 
 /// Positions per lap: `BLOCK_CAP` slots plus the transition offset. Small under loom, so
@@ -550,21 +550,6 @@ impl<T> Drop for List<T> {
     }
 }
 
-/// Waits a little for an in-flight operation (see `ring.rs`).
-#[inline]
-fn backoff(spins: &mut u32) {
-    #[cfg(not(loom))]
-    if *spins < 6 {
-        for _ in 0..(1u32 << *spins) {
-            std::hint::spin_loop();
-        }
-        *spins += 1;
-        return;
-    }
-    let _ = spins;
-    crate::prim::yield_now();
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -630,43 +615,5 @@ mod tests {
         }
         drop(l);
         assert_eq!(std::sync::Arc::strong_count(&v), 1);
-    }
-
-    #[test]
-    fn threads_lose_and_duplicate_nothing() {
-        let l = std::sync::Arc::new(List::new());
-        let n = 20_000usize;
-        let producers: Vec<_> = (0..3)
-            .map(|p| {
-                let l = l.clone();
-                std::thread::spawn(move || {
-                    for i in 0..n {
-                        assert!(l.push(p * n + i, false).is_ok());
-                    }
-                })
-            })
-            .collect();
-        let consumers: Vec<_> = (0..3)
-            .map(|_| {
-                let l = l.clone();
-                std::thread::spawn(move || {
-                    let mut got = Vec::new();
-                    while got.len() < n {
-                        match l.pop(false) {
-                            Ok(v) => got.push(v),
-                            Err(_) => std::thread::yield_now(),
-                        }
-                    }
-                    got
-                })
-            })
-            .collect();
-        producers.into_iter().for_each(|h| h.join().unwrap());
-        let mut all: Vec<usize> = consumers
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..3 * n).collect::<Vec<_>>());
     }
 }

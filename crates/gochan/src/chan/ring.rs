@@ -46,7 +46,7 @@ use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::queue::{Pop, Push};
+use super::queue::{backoff, Pop, Push};
 use crate::prim::{AtomicUsize, Ordering, UnsafeCell};
 
 /// The SLOW bit of `head` / `tail`.
@@ -343,22 +343,6 @@ impl<T> Drop for Ring<T> {
     }
 }
 
-/// Waits a little for an in-flight operation: spins first, then yields (under loom,
-/// always yields, so the model schedules the other thread).
-#[inline]
-fn backoff(spins: &mut u32) {
-    #[cfg(not(loom))]
-    if *spins < 6 {
-        for _ in 0..(1u32 << *spins) {
-            std::hint::spin_loop();
-        }
-        *spins += 1;
-        return;
-    }
-    let _ = spins;
-    crate::prim::yield_now();
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -415,50 +399,5 @@ mod tests {
         assert_eq!(r.len(), 2);
         drop(r);
         assert_eq!(std::sync::Arc::strong_count(&v), 1);
-    }
-
-    #[test]
-    fn threads_lose_and_duplicate_nothing() {
-        let r = std::sync::Arc::new(Ring::new(8));
-        let n = 20_000usize;
-        let producers: Vec<_> = (0..2)
-            .map(|p| {
-                let r = r.clone();
-                std::thread::spawn(move || {
-                    for i in 0..n {
-                        let mut v = p * n + i;
-                        loop {
-                            match r.push(v, false) {
-                                Ok(()) => break,
-                                Err(Push::Full(x)) | Err(Push::Slow(x)) => v = x,
-                            }
-                            std::thread::yield_now();
-                        }
-                    }
-                })
-            })
-            .collect();
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let r = r.clone();
-                std::thread::spawn(move || {
-                    let mut got = Vec::new();
-                    while got.len() < n {
-                        match r.pop(false) {
-                            Ok(v) => got.push(v),
-                            Err(_) => std::thread::yield_now(),
-                        }
-                    }
-                    got
-                })
-            })
-            .collect();
-        producers.into_iter().for_each(|h| h.join().unwrap());
-        let mut all: Vec<usize> = consumers
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..2 * n).collect::<Vec<_>>());
     }
 }
