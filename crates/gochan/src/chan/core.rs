@@ -25,8 +25,9 @@
 //! - `version` increases on every change of state that could make an operation ready; a
 //!   select's non-blocking pass uses it to prove it saw all its channels at one moment.
 //!
-//! The lock-free buffer (`queue.rs`: a ring for a bounded channel with `RING_MIN <= cap <=
-//! RING_MAX`, `ring.rs`; a list of blocks for an unbounded one, `list.rs`), "the ring" below:
+//! The lock-free buffer (`queue.rs`), "the ring" below: a ring (`ring.rs`) for a bounded
+//! channel with `RING_MIN <= cap <= RING_MAX` and at most `RING_MAX_BYTES`; a list of
+//! blocks (`list.rs`) for an unbounded one.
 //! - Buffered values are `buf` (only values given back, see above) followed by the ring's.
 //! - Sends and receives first try the ring without the lock ([`Chan::send_fast`],
 //!   [`Chan::recv_fast`]); they take the lock when the ring is full/empty or its SLOW bit
@@ -156,6 +157,9 @@ pub(crate) const RING_MIN: usize = 2;
 /// Go's buffer is); larger ones use `Inner::buf`, which grows as it fills.
 pub(crate) const RING_MAX: usize = 1 << 20;
 
+/// The largest ring in bytes (slots of a stamp and a value), for the same reason.
+const RING_MAX_BYTES: usize = 4 << 20;
+
 impl<T> Chan<T> {
     /// A channel of capacity `cap` (`None` = unbounded) with the given handle counts.
     #[track_caller]
@@ -184,7 +188,11 @@ impl<T> Chan<T> {
         let queue = match (ring, unbounded) {
             (false, _) => None,
             (true, true) => Some(Box::new(Queue::List(List::new()))),
-            (true, false) if (RING_MIN..=RING_MAX).contains(&cap) => {
+            (true, false)
+                if (RING_MIN..=RING_MAX).contains(&cap)
+                    && cap * (std::mem::size_of::<T>() + std::mem::size_of::<usize>())
+                        <= RING_MAX_BYTES =>
+            {
                 Some(Box::new(Queue::Ring(Ring::new(cap))))
             }
             (true, false) => None,

@@ -2,8 +2,10 @@
 //!
 //! One engine (`core`, after Go's `hchan`) serves all three flavors: unbuffered
 //! (`bounded(0)`, a rendezvous), buffered (`bounded(n)`) and `unbounded()`. A blocked party
-//! is a waiter (`waiter.rs`: a parked thread or a task's `Waker`) in the channel's FIFO queue,
-//! so a thread can send to a task and back.
+//! is a waiter (`node.rs`, `waiter.rs`: a parked thread or a task's `Waker`) in the
+//! channel's FIFO queue, so a thread can send to a task and back. Buffered values live in a
+//! lock-free ring (`ring.rs`) or list of blocks (`list.rs`) that operations use without the
+//! channel's lock while nobody waits (`core.rs`, "The ring").
 //!
 //! ```
 //! let (tx, rx) = gochan::bounded(0);
@@ -44,7 +46,9 @@ use self::core::Chan;
 /// Creates a channel that buffers up to `cap` values. `cap == 0` is Go's unbuffered
 /// channel: a send completes only when a receiver takes the value.
 ///
-/// The buffer grows as it fills, so a large capacity costs nothing until used.
+/// A buffer of up to 2^20 values and 4 MiB is allocated when the channel is made, as Go
+/// allocates its buffer in `make`, and moves values without a lock while nobody waits;
+/// a larger one grows as it fills, so a huge capacity costs nothing until used.
 ///
 /// # Panics
 /// If `cap * size_of::<T>()` exceeds `isize::MAX` bytes (Go: `makechan: size out of

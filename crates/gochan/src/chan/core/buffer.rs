@@ -211,3 +211,32 @@ impl<T> Drop for ChanGuard<'_, T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::Queue;
+    use super::Chan;
+
+    fn flavor<T>(cap: Option<usize>) -> &'static str {
+        match Chan::<T>::new(cap, 1, 1).queue.as_deref() {
+            None => "locked",
+            Some(Queue::Ring(_)) => "ring",
+            Some(Queue::List(_)) => "list",
+        }
+    }
+
+    /// Which buffer a channel gets: rings from capacity 2 up to 2^20 values and 4 MiB,
+    /// lists when unbounded, the locked buffer otherwise (capacity 0 and 1, huge buffers,
+    /// which must not be allocated up front).
+    #[test]
+    fn buffer_choice() {
+        assert_eq!(flavor::<u64>(Some(0)), "locked");
+        assert_eq!(flavor::<u64>(Some(1)), "locked");
+        assert_eq!(flavor::<u64>(Some(2)), "ring");
+        assert_eq!(flavor::<u64>(Some(1 << 18)), "ring");
+        assert_eq!(flavor::<u64>(Some((1 << 20) + 1)), "locked");
+        assert_eq!(flavor::<[u8; 4096]>(Some(1 << 20)), "locked");
+        assert_eq!(flavor::<[u8; 4096]>(Some(1000)), "ring");
+        assert_eq!(flavor::<u64>(None), "list");
+    }
+}
