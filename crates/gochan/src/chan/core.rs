@@ -32,8 +32,11 @@
 //! - Sends and receives first try the ring without the lock ([`Chan::send_fast`],
 //!   [`Chan::recv_fast`]); they take the lock when the ring is full/empty or its SLOW bit
 //!   sends them there.
-//! - `Inner::slow` says the SLOW bits of `head` and `tail` are set (changed only under the
-//!   lock). `tail`'s bit is also set for good once `closed` or `rx_gone`.
+//! - `Inner::slow_head` / `slow_tail` say the SLOW bits of `head` / `tail` are set (changed
+//!   only under the lock). `tail`'s bit is also set for good once `closed` or `rx_gone`.
+//!   A waiting receiver needs only `tail`'s (the ring is empty, and senders must hand off
+//!   to it); a waiting sender, a given-back value and a locked pass need both (a receive
+//!   must move the sender's value in before any other send takes the freed slot).
 //! - A locked operation that finds the ring full or empty sets the bits before it
 //!   concludes so (`buf_push`, `buf_pop`): from then on nothing enters or leaves the ring
 //!   without the lock (`ring.rs` says why), so a party queued after that check is seen by
@@ -123,8 +126,11 @@ pub(crate) struct Inner<T> {
     /// The buffer; with a lock-free one, only values given back by dropped receive futures, which
     /// come before the ring's.
     buf: VecDeque<T>,
-    /// The ring's SLOW bits are set (both; see "The ring").
-    slow: bool,
+    /// The ring's SLOW bit of `head` is set (see "The ring").
+    slow_head: bool,
+    /// The ring's SLOW bit of `tail` is set by a waiting party, a select or a given-back
+    /// value (`closed` and `rx_gone` set it for good without this flag).
+    slow_tail: bool,
     /// Values delivered into async receivers, minus those given back (wrapping; see
     /// the module invariants).
     handed: usize,
@@ -207,7 +213,8 @@ impl<T> Chan<T> {
             inner: SpinLock::new(Inner {
                 timer: false,
                 buf: VecDeque::with_capacity(reserve),
-                slow: false,
+                slow_head: false,
+                slow_tail: false,
                 handed: 0,
                 closed: false,
                 rx_gone: false,
@@ -596,7 +603,7 @@ impl<T> Chan<T> {
 
     /// Whether a send by `me` could complete now (used when registering a select arm).
     pub(crate) fn send_ready(&self, inner: &mut Inner<T>, me: Option<&Waiter>) -> bool {
-        self.set_slow(inner);
+        self.set_slow(inner, true);
         inner.closed
             || inner.rx_gone
             || inner
@@ -608,7 +615,7 @@ impl<T> Chan<T> {
 
     /// Whether a receive by `me` could complete now.
     pub(crate) fn recv_ready(&self, inner: &mut Inner<T>, me: Option<&Waiter>) -> bool {
-        self.set_slow(inner);
+        self.set_slow(inner, false);
         self.drained(inner)
             || !self.buf_is_empty(inner)
             || inner
@@ -621,7 +628,7 @@ impl<T> Chan<T> {
     pub(crate) fn push_sender(&self, inner: &mut Inner<T>, entry: Entry<T>) {
         debug_assert!(!inner.closed && !inner.rx_gone);
         debug_assert!(
-            self.queue.is_none() || inner.slow,
+            self.queue.is_none() || (inner.slow_head && inner.slow_tail),
             "queued with the fast path open"
         );
         inner.senders_q.push_back(entry);
@@ -635,7 +642,7 @@ impl<T> Chan<T> {
     /// the channel and complete this entry with "closed" (`handoff_taken`).
     pub(crate) fn push_receiver(&self, inner: &mut Inner<T>, entry: Entry<T>) {
         debug_assert!(
-            self.queue.is_none() || inner.slow,
+            self.queue.is_none() || inner.slow_tail,
             "queued with the fast path open"
         );
         inner.receivers_q.push_back(entry);
@@ -707,7 +714,7 @@ impl<T> Chan<T> {
                 },
                 None => {
                     inner.buf.push_front(value);
-                    self.set_slow(&mut inner);
+                    self.set_slow(&mut inner, true);
                     break;
                 }
             }

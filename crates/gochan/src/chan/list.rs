@@ -462,9 +462,12 @@ impl<T> List<T> {
         }
     }
 
-    /// Clears the SLOW bit of `head`, and of `tail` if `tail`. Under the channel lock only.
-    pub(crate) fn clear_slow(&self, tail: bool) {
-        self.head.index.fetch_and(!SLOW, Ordering::Release);
+    /// Clears the SLOW bit of `head` (if `head`) and of `tail` (if `tail`). Under the
+    /// channel lock only.
+    pub(crate) fn clear_slow(&self, head: bool, tail: bool) {
+        if head {
+            self.head.index.fetch_and(!SLOW, Ordering::Release);
+        }
         if tail {
             self.tail.index.fetch_and(!SLOW, Ordering::Release);
         }
@@ -586,10 +589,10 @@ mod tests {
         assert_eq!(l.pop(false), Err(Pop::Slow));
         assert!(l.push(2, true).is_ok());
         assert_eq!(l.pop(true), Ok(1));
-        l.clear_slow(false);
+        l.clear_slow(true, false);
         assert_eq!(l.pop(false), Ok(2));
         assert_eq!(l.pop(false), Err(Pop::Slow)); // empty, tail SLOW (closed)
-        l.clear_slow(true);
+        l.clear_slow(true, true);
         assert_eq!(l.pop(false), Err(Pop::Empty));
         // The SLOW bit survives a block transition.
         l.set_slow(true, true);

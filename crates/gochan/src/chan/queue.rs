@@ -65,11 +65,11 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Clears `head`'s SLOW bit, and `tail`'s if `tail` (under the channel lock).
-    pub(crate) fn clear_slow(&self, tail: bool) {
+    /// Clears the SLOW bits asked for (under the channel lock).
+    pub(crate) fn clear_slow(&self, head: bool, tail: bool) {
         match self {
-            Queue::Ring(r) => r.clear_slow(tail),
-            Queue::List(l) => l.clear_slow(tail),
+            Queue::Ring(r) => r.clear_slow(head, tail),
+            Queue::List(l) => l.clear_slow(head, tail),
         }
     }
 

@@ -279,9 +279,12 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Clears the SLOW bit of `head`, and of `tail` if `tail`. Under the channel lock only.
-    pub(crate) fn clear_slow(&self, tail: bool) {
-        self.head.fetch_and(!SLOW, Ordering::Release);
+    /// Clears the SLOW bit of `head` (if `head`) and of `tail` (if `tail`). Under the
+    /// channel lock only.
+    pub(crate) fn clear_slow(&self, head: bool, tail: bool) {
+        if head {
+            self.head.fetch_and(!SLOW, Ordering::Release);
+        }
         if tail {
             self.tail.fetch_and(!SLOW, Ordering::Release);
         }
@@ -376,10 +379,10 @@ mod tests {
         assert_eq!(r.pop(true), Ok(1));
         assert!(matches!(r.push(3, false), Err(Push::Slow(3))));
         // A SLOW tail alone: receives drain fast, an empty ring reports Slow.
-        r.clear_slow(false);
+        r.clear_slow(true, false);
         assert_eq!(r.pop(false), Ok(2));
         assert_eq!(r.pop(false), Err(Pop::Slow));
-        r.clear_slow(true);
+        r.clear_slow(true, true);
         assert_eq!(r.pop(false), Err(Pop::Empty));
         let m = r.moves();
         r.push(4, false).ok().unwrap();

@@ -68,14 +68,16 @@ impl<T> Chan<T> {
         Err(Push::Full(value))
     }
 
-    /// Sets the ring's SLOW bits (the lock held), before the caller concludes that the
-    /// ring is full or empty (see "The ring").
+    /// Sets the ring's SLOW bit of `tail`, and of `head` if `head` (the lock held), before
+    /// the caller concludes that the ring is full or empty (see "The ring").
     #[inline]
-    pub(super) fn set_slow(&self, inner: &mut Inner<T>) {
+    pub(super) fn set_slow(&self, inner: &mut Inner<T>, head: bool) {
         if let Some(r) = &self.queue {
-            if !inner.slow {
-                r.set_slow(true, true);
-                inner.slow = true;
+            let (h, t) = (head && !inner.slow_head, !inner.slow_tail);
+            if h || t {
+                r.set_slow(h, t);
+                inner.slow_head |= h;
+                inner.slow_tail |= t;
             }
         }
     }
@@ -86,9 +88,11 @@ impl<T> Chan<T> {
     pub(super) fn relax(&self, inner: &mut Inner<T>) {
         if inner.senders_q.is_empty() && inner.receivers_q.is_empty() && inner.buf.is_empty() {
             if let Some(r) = &self.queue {
-                r.clear_slow(!(inner.closed || inner.rx_gone));
+                let tail = inner.slow_tail && !(inner.closed || inner.rx_gone);
+                r.clear_slow(inner.slow_head, tail);
             }
-            inner.slow = false;
+            inner.slow_head = false;
+            inner.slow_tail = false;
         }
     }
 
@@ -105,10 +109,10 @@ impl<T> Chan<T> {
         if let Ok(v) = r.pop(true) {
             return Some(v);
         }
-        if inner.slow {
+        if inner.slow_tail {
             return None;
         }
-        self.set_slow(inner);
+        self.set_slow(inner, false);
         r.pop(true).ok()
     }
 
@@ -130,10 +134,10 @@ impl<T> Chan<T> {
             Ok(()) => return Ok(()),
             Err(e) => e.into_inner(),
         };
-        if inner.slow {
+        if inner.slow_head && inner.slow_tail {
             return Err(value);
         }
-        self.set_slow(inner);
+        self.set_slow(inner, true);
         r.push(value, true).map_err(Push::into_inner)
     }
 
@@ -159,7 +163,7 @@ impl<T> Chan<T> {
     /// A locked pass of a select holds this channel's lock: the ring must not change under
     /// it either (see "The ring").
     pub(crate) fn freeze(&self, inner: &mut Inner<T>) {
-        self.set_slow(inner);
+        self.set_slow(inner, true);
     }
 }
 
@@ -206,7 +210,7 @@ impl<T> DerefMut for ChanGuard<'_, T> {
 impl<T> Drop for ChanGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.inner.slow {
+        if self.inner.slow_head || self.inner.slow_tail {
             self.chan.relax(&mut self.inner);
         }
     }
