@@ -154,9 +154,20 @@ fn async_select_send_arm_drop_vs_claim() {
 /// address order).
 #[test]
 fn nonblock_select_sees_one_moment() {
-    loom::model(|| {
-        let (t1, c1) = gochan::bounded::<u32>(1);
-        let (t2, c2) = gochan::bounded::<u32>(1);
+    nonblock_select_model(1);
+}
+
+/// The same over lock-free rings (capacity 2): the validated pass sees the rings' moves
+/// through the positions `Chan::version` adds, and the locked pass freezes the rings.
+#[test]
+fn nonblock_select_sees_one_moment_on_rings() {
+    nonblock_select_model(2);
+}
+
+fn nonblock_select_model(cap: usize) {
+    loom::model(move || {
+        let (t1, c1) = gochan::bounded::<u32>(cap);
+        let (t2, c2) = gochan::bounded::<u32>(cap);
         t1.send(1).unwrap();
         let (r1, r2) = (c1.clone(), c2.clone());
         // Biased (a random arm order would make the model nondeterministic), `c2` first:
