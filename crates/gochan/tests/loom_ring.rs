@@ -194,3 +194,26 @@ fn unbounded_receiver_blocking_vs_send_and_close() {
         s.join().unwrap();
     });
 }
+
+/// A value handed to a pending async receive whose future is then dropped goes back in
+/// front of the ring's values (in `buf`, with both SLOW bits set so the lock-free paths
+/// cannot pass it): receives see the values in the order they were sent.
+#[test]
+fn given_back_value_comes_before_the_ring() {
+    loom::model(|| {
+        let (tx, rx) = gochan::bounded::<u32>(2);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = Box::pin(rx.recv_async());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        let s = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+        });
+        drop(fut); // it may hold 1, handed over before the drop
+        s.join().unwrap();
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert!(rx.recv().is_err());
+    });
+}
