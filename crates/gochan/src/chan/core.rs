@@ -41,7 +41,7 @@
 //!   concludes so (`buf_push`, `buf_pop`): from then on nothing enters or leaves the ring
 //!   without the lock (`ring.rs` says why), so a party queued after that check is seen by
 //!   the next operation, which finds the bits and takes the lock. A select's registration
-//!   and its locked pass set them too (`send_ready`, `recv_ready`, `hold_lock`).
+//!   and its locked pass set them too (`send_ready`, `recv_ready`, `freeze`).
 //! - While a party is queued or `buf` is not empty, the bits stay set; the unlock that
 //!   leaves neither clears them ([`ChanGuard`]'s `Drop`). So an operation with nobody
 //!   waiting costs the ring's CAS and never the lock, and Go's order stays exact: once a
@@ -123,8 +123,8 @@ pub(crate) struct Chan<T> {
 pub(crate) struct Inner<T> {
     /// A timer's channel (`Chan::timer.is_some()`, kept where receives read anyway).
     timer: bool,
-    /// The buffer; with a lock-free one, only values given back by dropped receive futures, which
-    /// come before the ring's.
+    /// The buffer; with a lock-free one, only values given back by dropped receive
+    /// futures, which come before the ring's.
     buf: VecDeque<T>,
     /// The ring's SLOW bit of `head` is set (see "The ring").
     slow_head: bool,
@@ -189,8 +189,6 @@ impl<T> Chan<T> {
             }
             None => (0, true),
         };
-        // Capacity 1 (Go's `make(chan T, 1)`, every timer channel) allocates on first use:
-        // a timer that is stopped before it fires never needs its slot.
         let queue = match (ring, unbounded) {
             (false, _) => None,
             (true, true) => Some(Box::new(Queue::List(List::new()))),
@@ -203,6 +201,8 @@ impl<T> Chan<T> {
             }
             (true, false) => None,
         };
+        // Capacity 1 (Go's `make(chan T, 1)`, every timer channel) allocates on first use:
+        // a timer that is stopped before it fires never needs its slot.
         let reserve = if unbounded || cap == 1 || queue.is_some() {
             0
         } else {

@@ -14,9 +14,10 @@
 //! the slot's WRITE state (Release). The send that takes a block's last slot installs the
 //! next block (allocated beforehand, so nobody waits on an allocation). A receive checks
 //! `tail` (unless HAS_NEXT says a later block exists), reserves a slot by moving
-//! `head.index`, waits for WRITE (a send in flight), reads, and stores READ. Slot states are plain stores, not read-modify-writes (crossbeam's
-//! `fetch_or`s were the list's main cost here): each is written by one party only, WRITE by
-//! the send, then READ by the receive that saw WRITE.
+//! `head.index`, waits for WRITE (a send in flight), reads, and stores READ. Slot states
+//! are plain stores, not read-modify-writes (crossbeam's `fetch_or`s were the list's main
+//! cost here): each is written by one party only, WRITE by the send, then READ by the
+//! receive that saw WRITE.
 //!
 //! A block is freed by the receive of its last slot once every other slot is READ (a
 //! receive stores READ as its last touch of the block). If one is still being read, the
@@ -285,7 +286,7 @@ impl<T> List<T> {
             // freed only after we store READ.
             let slot = unsafe { &(*block).slots[offset] };
             slot.wait_write();
-            // SAFETY: WRITE seen (Acquire): the value is written, and the slot is ours to read.
+            // SAFETY: WRITE seen (Acquire): the value is written; the slot is ours.
             let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
             slot.state.store(WRITE | READ, Ordering::Release);
             return Ok(value);
@@ -354,7 +355,7 @@ impl<T> List<T> {
                     // we set READ (or by us).
                     let slot = unsafe { &(*block).slots[offset] };
                     slot.wait_write();
-                    // SAFETY: WRITE seen (Acquire): the value is written, and the slot is ours to read.
+                    // SAFETY: WRITE seen (Acquire): the value is written; the slot is ours.
                     let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
                     if offset + 1 == BLOCK_CAP {
                         // SAFETY: we read the last slot: the block is ours to free.

@@ -6,7 +6,7 @@
 use std::ops::{Deref, DerefMut};
 
 use super::{Chan, Inner};
-use crate::chan::queue::{Pop, Push};
+use crate::chan::queue::{backoff, Pop, Push};
 use crate::prim::SpinGuard;
 
 impl<T> Chan<T> {
@@ -44,8 +44,9 @@ impl<T> Chan<T> {
     /// about to publish, and a wait costs both sides the lock and a wake.
     #[inline(never)]
     pub(crate) fn recv_spin(&self) -> Result<T, Pop> {
-        for step in 0..SPIN_STEPS {
-            pause(step);
+        let mut spins = 0;
+        for _ in 0..SPIN_STEPS {
+            backoff(&mut spins);
             match self.recv_fast() {
                 Err(Pop::Empty) => {}
                 r => return r,
@@ -58,8 +59,9 @@ impl<T> Chan<T> {
     /// [`Chan::recv_spin`]).
     #[inline(never)]
     pub(crate) fn send_spin(&self, mut value: T) -> Result<(), Push<T>> {
-        for step in 0..SPIN_STEPS {
-            pause(step);
+        let mut spins = 0;
+        for _ in 0..SPIN_STEPS {
+            backoff(&mut spins);
             match self.send_fast(value) {
                 Err(Push::Full(v)) => value = v,
                 r => return r,
@@ -167,22 +169,10 @@ impl<T> Chan<T> {
     }
 }
 
-/// Retries of [`Chan::recv_spin`] / [`Chan::send_spin`]: 2^0..2^5 pauses, then yields
-/// (crossbeam's `Backoff::snooze` limits). None under loom (retries only multiply the
-/// model's states; the lock path is what the models check).
+/// Retries of [`Chan::recv_spin`] / [`Chan::send_spin`], each after one [`backoff`] step
+/// (2^0..2^5 pauses, then yields: crossbeam's `Backoff::snooze` limits). None under loom
+/// (retries only multiply the model's states; the lock path is what the models check).
 const SPIN_STEPS: u32 = if cfg!(loom) { 0 } else { 10 };
-
-/// One step of a spin: `2^step` pause instructions, yielding from step 6 on.
-#[inline]
-fn pause(step: u32) {
-    if step < 6 {
-        for _ in 0..(1u32 << step) {
-            std::hint::spin_loop();
-        }
-    } else {
-        crate::prim::yield_now();
-    }
-}
 
 /// A channel's lock, held: derefs to its `Inner`; its `Drop` clears the ring's SLOW bits
 /// when nothing needs them any more (see "The ring"), then unlocks.
