@@ -114,6 +114,22 @@ pub(super) fn backoff(spins: &mut u32) {
     crate::prim::yield_now();
 }
 
+/// Backs off after a lost CAS race on `head` or `tail` (crossbeam's `spin_light`): spins
+/// 2^0..2^6 pauses and never yields, since the winner has already moved on. Retrying at
+/// once makes the losers hammer the line the winners need next.
+#[inline]
+pub(super) fn contended(spins: &mut u32) {
+    #[cfg(not(loom))]
+    {
+        for _ in 0..(1u32 << (*spins).min(6)) {
+            std::hint::spin_loop();
+        }
+        *spins += 1;
+    }
+    #[cfg(loom)]
+    let _ = spins;
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

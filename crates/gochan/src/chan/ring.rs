@@ -46,7 +46,7 @@ use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::queue::{backoff, Pop, Push};
+use super::queue::{backoff, contended, Pop, Push};
 use crate::prim::{AtomicUsize, Ordering, UnsafeCell};
 
 /// The SLOW bit of `head` / `tail`.
@@ -169,7 +169,10 @@ impl<T> Ring<T> {
                         slot.stamp.store(pos + 1, Ordering::Release);
                         return Ok(());
                     }
-                    Err(t) => tail = t,
+                    Err(t) => {
+                        contended(&mut spins);
+                        tail = t;
+                    }
                 }
             } else if stamp.wrapping_add(self.one_lap) & POS_MASK == pos + 1 {
                 // The slot still holds the previous lap's value: full, unless its receive
@@ -247,7 +250,10 @@ impl<T> Ring<T> {
                             .store(pos.wrapping_add(self.one_lap) & POS_MASK, Ordering::Release);
                         return Ok(value);
                     }
-                    Err(h) => head = h,
+                    Err(h) => {
+                        contended(&mut spins);
+                        head = h;
+                    }
                 }
             } else if stamp == pos {
                 // Nothing published here: empty, unless a send is in flight.

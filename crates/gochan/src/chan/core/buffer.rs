@@ -55,13 +55,17 @@ impl<T> Chan<T> {
         Err(Pop::Empty)
     }
 
-    /// A blocking send that found the ring full retries it for a moment (as
-    /// [`Chan::recv_spin`]).
+    /// A blocking send that found the ring full retries it a few times before it takes the
+    /// lock to wait, *yielding* between tries instead of spinning (crossfire, too, spins
+    /// least on large bounded channels). A full ring means the receivers are the
+    /// bottleneck and have a ring's worth of work: the sender's promptness does not
+    /// matter, while a spinning sender reads the lines the receivers write (`head`, the
+    /// slot they free) and, with more threads than cores, holds a CPU a receiver needs
+    /// (sync cap 1000 cells, interleaved runs: spsc 28-55 -> 19-22 ns, mpmc 36 -> 23).
     #[inline(never)]
     pub(crate) fn send_spin(&self, mut value: T) -> Result<(), Push<T>> {
-        let mut spins = 0;
-        for _ in 0..SPIN_STEPS {
-            backoff(&mut spins);
+        for _ in 0..SEND_TRIES {
+            crate::prim::yield_now();
             match self.send_fast(value) {
                 Err(Push::Full(v)) => value = v,
                 r => return r,
@@ -173,6 +177,9 @@ impl<T> Chan<T> {
 /// (2^0..2^5 pauses, then yields: crossbeam's `Backoff::snooze` limits). None under loom
 /// (retries only multiply the model's states; the lock path is what the models check).
 const SPIN_STEPS: u32 = if cfg!(loom) { 0 } else { 10 };
+
+/// Tries of [`Chan::send_spin`], each after a yield (none under loom, as above).
+const SEND_TRIES: u32 = if cfg!(loom) { 0 } else { 5 };
 
 /// A channel's lock, held: derefs to its `Inner`; its `Drop` clears the ring's SLOW bits
 /// when nothing needs them any more (see "The ring"), then unlocks.
