@@ -18,6 +18,7 @@
 //! only if it can abort the waiter first (so a channel arm that committed concurrently
 //! wins instead, and that future's output is dropped).
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -52,46 +53,61 @@ impl Mode {
 /// Most selects have a handful of arms: keep their per-select scratch on the stack.
 const INLINE: usize = 32;
 
-/// The order in which arms are tried: a fresh uniform shuffle, or source order.
+/// The order in which arms are tried: a uniformly random permutation (Go's `selectgo`
+/// shuffles the same way), or source order when biased.
+///
+/// Up to [`INLINE`] arms the permutation is drawn lazily, by the forward Fisher-Yates
+/// shuffle: position `k` is drawn uniformly from the arms not yet placed the first time
+/// it is asked for. A select whose first arm tried is ready (the common case under load)
+/// draws one number instead of `n - 1`, and every prefix is still uniformly distributed.
 enum Order {
-    Inline([u8; INLINE], usize),
+    /// `slots[..fixed]` are placed; `slots[fixed..n]` hold the rest, in no meaningful
+    /// order.
+    Lazy {
+        slots: [Cell<u8>; INLINE],
+        n: usize,
+        fixed: Cell<usize>,
+    },
+    /// More arms than [`INLINE`]: shuffled eagerly.
     Heap(Vec<usize>),
 }
 
 impl Order {
     fn new(n: usize, biased: bool) -> Order {
-        let mut o = if n <= INLINE {
-            let mut a = [0u8; INLINE];
-            for (i, slot) in a.iter_mut().enumerate().take(n) {
-                *slot = i as u8;
-            }
-            Order::Inline(a, n)
-        } else {
-            Order::Heap((0..n).collect())
-        };
+        if n <= INLINE {
+            let slots: [Cell<u8>; INLINE] = std::array::from_fn(|i| Cell::new(i as u8));
+            let fixed = Cell::new(if biased { n } else { 0 });
+            return Order::Lazy { slots, n, fixed };
+        }
+        let mut v: Vec<usize> = (0..n).collect();
         if !biased {
-            // Fisher-Yates: every permutation equally likely (Go's selectgo does the same).
             for i in (1..n).rev() {
-                let j = fastrand::usize(..=i);
-                match &mut o {
-                    Order::Inline(a, _) => a.swap(i, j),
-                    Order::Heap(v) => v.swap(i, j),
-                }
+                v.swap(i, random_below(i + 1));
             }
         }
-        o
+        Order::Heap(v)
     }
 
     fn len(&self) -> usize {
         match self {
-            Order::Inline(_, n) => *n,
+            Order::Lazy { n, .. } => *n,
             Order::Heap(v) => v.len(),
         }
     }
 
     fn get(&self, k: usize) -> usize {
         match self {
-            Order::Inline(a, _) => a[k] as usize,
+            Order::Lazy { slots, n, fixed } => {
+                let mut f = fixed.get();
+                while f <= k {
+                    if f + 1 < *n {
+                        slots[f].swap(&slots[f + random_below(n - f)]);
+                    }
+                    f += 1;
+                }
+                fixed.set(f);
+                slots[k].get() as usize
+            }
             Order::Heap(v) => v[k],
         }
     }
@@ -99,6 +115,31 @@ impl Order {
     fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.len()).map(move |k| self.get(k))
     }
+}
+
+/// A uniform index below `n` (`n <= 2^32`): 32 random bits scaled by multiply-and-shift
+/// (Go's `cheaprandn`; the bias is below n / 2^32).
+fn random_below(n: usize) -> usize {
+    (((random_u64() as u32 as u64) * n as u64) >> 32) as usize
+}
+
+/// 64 random bits from a per-thread wyrand generator, seeded from `fastrand` on first use
+/// (a `const` thread-local: `fastrand`'s lazily initialized one cost ~40 instructions per
+/// call, as much as the rest of the shuffle).
+fn random_u64() -> u64 {
+    std::thread_local! {
+        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    STATE.with(|state| {
+        let mut s = state.get();
+        if s == 0 {
+            s = fastrand::u64(1..);
+        }
+        s = s.wrapping_add(0xa076_1d64_78bd_642f);
+        state.set(s);
+        let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
+        (t as u64) ^ (t >> 64) as u64
+    })
 }
 
 /// How many validated passes an atomic try pass makes before it takes every channel's
@@ -115,6 +156,9 @@ fn try_pass<A: Arm + ?Sized>(
     atomic: bool,
     mut cx: Option<&mut Context<'_>>,
 ) -> Option<usize> {
+    if !atomic {
+        return one_pass(arms, order, cx);
+    }
     let mut inline = [0u64; INLINE];
     let mut heap = Vec::new();
     let mut passes = 0;
@@ -127,9 +171,7 @@ fn try_pass<A: Arm + ?Sized>(
             std::thread::yield_now();
         }
         passes += 1;
-        let before: &[u64] = if !atomic {
-            &[]
-        } else if arms.len() <= INLINE {
+        let before: &[u64] = if arms.len() <= INLINE {
             for (slot, a) in inline.iter_mut().zip(arms.iter()) {
                 *slot = a.version();
             }
@@ -139,19 +181,27 @@ fn try_pass<A: Arm + ?Sized>(
             heap.extend(arms.iter().map(|a| a.version()));
             &heap
         };
-        for i in order.iter() {
-            let ready = match cx.as_deref_mut() {
-                Some(cx) if arms[i].is_future() => arms[i].poll_ready(cx),
-                _ => arms[i].try_complete(),
-            };
-            if ready {
-                return Some(i);
-            }
+        if let Some(i) = one_pass(arms, order, cx.as_deref_mut()) {
+            return Some(i);
         }
-        if !atomic || arms.iter().zip(before).all(|(a, v)| a.version() == *v) {
+        if arms.iter().zip(before).all(|(a, v)| a.version() == *v) {
             return None;
         }
     }
+}
+
+/// Tries each arm once in `order` (future arms polled with `cx`): the first that
+/// completes.
+#[inline]
+fn one_pass<A: Arm + ?Sized>(
+    arms: &mut [&mut A],
+    order: &Order,
+    mut cx: Option<&mut Context<'_>>,
+) -> Option<usize> {
+    order.iter().find(|&i| match cx.as_deref_mut() {
+        Some(cx) if arms[i].is_future() => arms[i].poll_ready(cx),
+        _ => arms[i].try_complete(),
+    })
 }
 
 /// The bounded end of an atomic pass (Go's `sellock`): lock every arm's channel in
@@ -477,5 +527,57 @@ impl Drop for SelectFuture<'_, '_> {
         for a in self.arms.iter_mut() {
             a.unregister();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Order;
+
+    fn perm(o: &Order) -> Vec<usize> {
+        o.iter().collect()
+    }
+
+    /// The lazily drawn shuffle is a uniform permutation (Go's `selectgo` pollorder): each
+    /// of the 24 orders of 4 arms within 7 sigma of its expected count.
+    #[test]
+    fn order_is_a_uniform_permutation() {
+        const TRIALS: usize = 48_000;
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..TRIALS {
+            *counts.entry(perm(&Order::new(4, false))).or_insert(0usize) += 1;
+        }
+        assert_eq!(counts.len(), 24);
+        let (p, n) = (1.0 / 24.0, TRIALS as f64);
+        let sd = (n * p * (1.0 - p)).sqrt();
+        for (order, c) in counts {
+            assert!(
+                (c as f64 - n * p).abs() <= 7.0 * sd,
+                "order {order:?} drawn {c} times of {TRIALS}"
+            );
+        }
+    }
+
+    /// A position asked for before the ones ahead of it still yields a permutation, the
+    /// same one on every later look; biased orders and orders of more than `INLINE` arms
+    /// are permutations too.
+    #[test]
+    fn order_draws_are_stable_and_complete() {
+        for _ in 0..1000 {
+            let o = Order::new(7, false);
+            let third = o.get(3);
+            let all = perm(&o);
+            assert_eq!(all[3], third);
+            assert_eq!(perm(&o), all);
+            let mut sorted = all.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..7).collect::<Vec<_>>());
+        }
+        assert_eq!(perm(&Order::new(5, true)), vec![0, 1, 2, 3, 4]);
+        let mut big = perm(&Order::new(40, false));
+        big.sort_unstable();
+        assert_eq!(big, (0..40).collect::<Vec<_>>());
+        assert_eq!(perm(&Order::new(0, false)), Vec::<usize>::new());
+        assert_eq!(perm(&Order::new(1, false)), vec![0]);
     }
 }
