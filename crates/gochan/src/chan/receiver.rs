@@ -49,6 +49,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv(), Ok(1));
     /// assert!(rx.recv().is_err()); // the sender is gone
     /// ```
+    #[inline]
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_until(None, Location::caller())
@@ -114,13 +115,24 @@ impl<T> Receiver<T> {
         at: &'static Location<'static>,
     ) -> Result<T, RecvTimeoutError> {
         match self.chan.recv_fast() {
-            Ok(v) => return Ok(v),
-            Err(Pop::Empty) => {
-                if let Ok(v) = self.chan.recv_spin() {
-                    return Ok(v);
-                }
+            Ok(v) => Ok(v),
+            Err(p) => self.recv_slow(p, deadline, at),
+        }
+    }
+
+    /// [`Receiver::recv_until`] past a failed lock-free attempt (kept out of line, as
+    /// `Sender::send_slow`): retry an empty ring, else take the lock, and wait if need be.
+    #[inline(never)]
+    fn recv_slow(
+        &self,
+        p: Pop,
+        deadline: Option<Instant>,
+        at: &'static Location<'static>,
+    ) -> Result<T, RecvTimeoutError> {
+        if let Pop::Empty = p {
+            if let Ok(v) = self.chan.recv_spin() {
+                return Ok(v);
             }
-            Err(Pop::Slow) => {}
         }
         let mut inner = self.chan.lock_for_recv();
         match self.chan.try_recv_locked(&mut inner, None) {

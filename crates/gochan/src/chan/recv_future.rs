@@ -41,6 +41,16 @@ pub(crate) fn start_recv<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
     if let Ok(v) = chan.recv_fast() {
         return Poll::Ready(Ok(v));
     }
+    start_recv_locked(chan, node, cx)
+}
+
+/// [`start_recv`] past its lock-free attempt: receive under the lock, or queue the node.
+#[inline]
+fn start_recv_locked<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
+    chan: &Chan<T>,
+    node: impl FnOnce() -> Pin<&'n mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
     let mut inner = chan.lock_for_recv();
     match chan.try_recv_locked(&mut inner, None) {
         Ok((v, wake)) => {
@@ -62,6 +72,7 @@ pub(crate) fn start_recv<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
 }
 
 /// A later step of an async receive whose node is queued or decided.
+#[inline(never)]
 fn poll_queued_recv<C: Deref<Target = Chan<T>>, T>(
     mut node: Pin<&mut WaitNode<C, T>>,
     cx: &mut Context<'_>,
@@ -123,21 +134,36 @@ impl<'a, T> RecvFuture<'a, T> {
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
+    /// The lock-free attempt inline; the rest out of line (see `Sender::send_until`).
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let (chan, location) = (*this.chan, *this.location);
         let mut lazy = this.node;
-        if let Some(node) = lazy.as_mut().get_pin() {
-            if !node.is_idle() {
-                return poll_queued_recv(node, cx);
-            }
+        match lazy.as_mut().get_pin() {
+            Some(node) if !node.is_idle() => poll_queued_recv(node, cx),
+            Some(_) => start_unbuilt(chan, lazy, location, cx),
+            None => match chan.recv_fast() {
+                Ok(v) => Poll::Ready(Ok(v)),
+                Err(_) => start_unbuilt(chan, lazy, location, cx),
+            },
         }
-        start_recv(
-            chan,
-            || lazy.get_or_init(|| WaitNode::new(chan, location)),
-            cx,
-        )
     }
+}
+
+/// A [`RecvFuture`] poll past its lock-free attempt (out of line).
+#[inline(never)]
+fn start_unbuilt<'a, T>(
+    chan: &'a Chan<T>,
+    lazy: Pin<&mut LazyNode<&'a Chan<T>, T>>,
+    location: &'static Location<'static>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
+    start_recv_locked(
+        chan,
+        || lazy.get_or_init(|| WaitNode::new(chan, location)),
+        cx,
+    )
 }
 
 impl<T> fmt::Debug for RecvFuture<'_, T> {

@@ -41,10 +41,21 @@ fn start_send<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), SendError<T>>> {
     let v = value.take().expect("SendFuture polled after completion");
-    let v = match chan.send_fast(v) {
-        Ok(()) => return Poll::Ready(Ok(())),
-        Err(e) => e.into_inner(),
-    };
+    match chan.send_fast(v) {
+        Ok(()) => Poll::Ready(Ok(())),
+        Err(e) => start_send_locked(chan, e.into_inner(), node, cx),
+    }
+}
+
+/// [`start_send`] past its lock-free attempt: send under the lock, or queue `v` in the
+/// node.
+#[inline]
+fn start_send_locked<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
+    chan: &Chan<T>,
+    v: T,
+    node: impl FnOnce() -> Pin<&'n mut WaitNode<C, T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
     let mut inner = chan.lock();
     match chan.try_send_locked(&mut inner, v, None) {
         Ok(wake) => {
@@ -66,6 +77,7 @@ fn start_send<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
 }
 
 /// A later step of an async send whose node is queued or decided.
+#[inline(never)]
 fn poll_queued_send<C: Deref<Target = Chan<T>>, T>(
     mut node: Pin<&mut WaitNode<C, T>>,
     cx: &mut Context<'_>,
@@ -127,22 +139,43 @@ impl<'a, T> SendFuture<'a, T> {
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    /// The lock-free attempt inline; the rest out of line (see `Sender::send_until`).
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let (chan, location) = (*this.chan, *this.location);
         let mut lazy = this.node;
-        if let Some(node) = lazy.as_mut().get_pin() {
-            if !node.is_idle() {
-                return poll_queued_send(node, cx);
+        match lazy.as_mut().get_pin() {
+            Some(node) if !node.is_idle() => poll_queued_send(node, cx),
+            _ => {
+                let v = this
+                    .value
+                    .take()
+                    .expect("SendFuture polled after completion");
+                match chan.send_fast(v) {
+                    Ok(()) => Poll::Ready(Ok(())),
+                    Err(e) => start_unbuilt(chan, e.into_inner(), lazy, location, cx),
+                }
             }
         }
-        start_send(
-            chan,
-            this.value,
-            || lazy.get_or_init(|| WaitNode::new(chan, location)),
-            cx,
-        )
     }
+}
+
+/// A [`SendFuture`] poll past its lock-free attempt (out of line).
+#[inline(never)]
+fn start_unbuilt<'a, T>(
+    chan: &'a Chan<T>,
+    v: T,
+    lazy: Pin<&mut LazyNode<&'a Chan<T>, T>>,
+    location: &'static Location<'static>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
+    start_send_locked(
+        chan,
+        v,
+        || lazy.get_or_init(|| WaitNode::new(chan, location)),
+        cx,
+    )
 }
 
 impl<T> fmt::Debug for SendFuture<'_, T> {
