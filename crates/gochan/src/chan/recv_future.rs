@@ -16,35 +16,24 @@ use super::error::{RecvError, TryRecvError};
 use super::node::{Finished, LazyNode, NodeBox, Signal, WaitNode};
 use super::receiver::Receiver;
 
-/// One step of an async receive that waits in `node` (a node of `chan`): the first step
-/// receives without waiting or queues the node; later steps refresh the waker and collect
-/// the outcome. Leaves `node` idle when it returns `Ready`.
+/// One step of a stream's async receive that waits in `node` (a node of `chan`), after
+/// the caller's lock-free attempt failed: the first step receives under the lock or
+/// queues the node; later steps refresh the waker and collect the outcome. Leaves `node`
+/// idle when it returns `Ready`.
 pub(crate) fn poll_recv<C: Deref<Target = Chan<T>>, T>(
     chan: &Chan<T>,
     node: Pin<&mut WaitNode<C, T>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, RecvError>> {
     if node.is_idle() {
-        start_recv(chan, || node, cx)
+        start_recv_locked(chan, || node, cx)
     } else {
         poll_queued_recv(node, cx)
     }
 }
 
-/// The first step of an async receive: receive without waiting, or queue the node that
-/// `node` gives (asked for only then).
-pub(crate) fn start_recv<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
-    chan: &Chan<T>,
-    node: impl FnOnce() -> Pin<&'n mut WaitNode<C, T>>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<T, RecvError>> {
-    if let Ok(v) = chan.recv_fast() {
-        return Poll::Ready(Ok(v));
-    }
-    start_recv_locked(chan, node, cx)
-}
-
-/// [`start_recv`] past its lock-free attempt: receive under the lock, or queue the node.
+/// The first step of an async receive past its lock-free attempt: receive under the
+/// lock, or queue the node that `node` gives (asked for only then).
 #[inline]
 fn start_recv_locked<'n, C: Deref<Target = Chan<T>> + 'n, T: 'n>(
     chan: &Chan<T>,
@@ -214,8 +203,23 @@ impl<'a, T> RecvStream<'a, T> {
 impl<T> Stream for RecvStream<'_, T> {
     type Item = T;
 
+    /// The lock-free attempt inline; the rest out of line (see `Sender::send_until`).
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
+        if !this.done && this.node.as_ref().is_none_or(|n| n.is_idle()) {
+            if let Ok(v) = this.chan.recv_fast() {
+                return Poll::Ready(Some(v));
+            }
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl<T> RecvStream<'_, T> {
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self;
         if this.done {
             return Poll::Ready(None);
         }
@@ -294,8 +298,23 @@ impl<T> IntoStream<T> {
 impl<T> Stream for IntoStream<T> {
     type Item = T;
 
+    /// The lock-free attempt inline; the rest out of line (see `Sender::send_until`).
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
+        if !this.done && this.node.as_ref().is_none_or(|n| n.is_idle()) {
+            if let Ok(v) = this.rx.chan.recv_fast() {
+                return Poll::Ready(Some(v));
+            }
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl<T> IntoStream<T> {
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self;
         if this.done {
             return Poll::Ready(None);
         }
