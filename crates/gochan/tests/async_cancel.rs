@@ -541,13 +541,18 @@ fn recv_async_cancel_multi_consumer() {
     });
 }
 
-/// Streams dropped at random points (a fresh `stream()` per item): nothing lost, in order.
+/// Streams dropped at random points (a fresh `stream()` per item): nothing lost, in order,
+/// on a rendezvous channel, a ring (the stream's lock-free first try, then a wait) and a
+/// list.
 #[test]
 fn stream_cancel_never_loses() {
     watchdog(|| {
         const N: u64 = 3_000;
-        for exec in EXECS {
-            let (tx, rx) = gochan::bounded::<u64>(0);
+        for (exec, cap) in EXECS
+            .iter()
+            .flat_map(|&e| [(e, Some(0)), (e, Some(2)), (e, None)])
+        {
+            let (tx, rx) = chan::<u64>(cap);
             let p = producer(tx, 0..N);
             let got = run(exec, async move {
                 let mut rng = Rng::new();
@@ -566,7 +571,7 @@ fn stream_cancel_never_loses() {
             p.join().unwrap();
             assert!(
                 got.iter().copied().eq(0..N),
-                "{exec:?}: lost, duplicated or reordered"
+                "{exec:?} cap {cap:?}: lost, duplicated or reordered"
             );
         }
     });
