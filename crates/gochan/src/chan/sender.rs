@@ -125,7 +125,7 @@ impl<T> Sender<T> {
     #[track_caller]
     fn send_slow(&self, p: Push<T>, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let value = match p {
-            Push::Full(v) => match self.chan.send_spin(v) {
+            Push::Full(v) => match self.chan.send_retry(v) {
                 Ok(()) => return Ok(()),
                 Err(e) => e.into_inner(),
             },

@@ -1,5 +1,5 @@
 //! A channel's buffer as the engine's operations see it: the ring's lock-free paths
-//! ([`Chan::send_fast`], [`Chan::recv_fast`] and their short spins), the buffer operations
+//! ([`Chan::send_fast`], [`Chan::recv_fast`] and their short retries), the buffer operations
 //! done under the lock, which keep the ring's SLOW bits (see "The ring" in `core.rs`), and
 //! [`ChanGuard`], whose unlock clears the bits once nothing needs them.
 
@@ -63,7 +63,7 @@ impl<T> Chan<T> {
     /// slot they free) and, with more threads than cores, holds a CPU a receiver needs
     /// (sync cap 1000 cells, interleaved runs: spsc 28-55 -> 19-22 ns, mpmc 36 -> 23).
     #[inline(never)]
-    pub(crate) fn send_spin(&self, mut value: T) -> Result<(), Push<T>> {
+    pub(crate) fn send_retry(&self, mut value: T) -> Result<(), Push<T>> {
         for _ in 0..SEND_TRIES {
             crate::prim::yield_now();
             match self.send_fast(value) {
@@ -173,12 +173,12 @@ impl<T> Chan<T> {
     }
 }
 
-/// Retries of [`Chan::recv_spin`] / [`Chan::send_spin`], each after one [`backoff`] step
-/// (2^0..2^5 pauses, then yields: crossbeam's `Backoff::snooze` limits). None under loom
-/// (retries only multiply the model's states; the lock path is what the models check).
+/// Retries of [`Chan::recv_spin`], each after one [`backoff`] step (2^0..2^5 pauses, then
+/// yields: crossbeam's `Backoff::snooze` limits). None under loom (retries only multiply
+/// the model's states; the lock path is what the models check).
 const SPIN_STEPS: u32 = if cfg!(loom) { 0 } else { 10 };
 
-/// Tries of [`Chan::send_spin`], each after a yield (none under loom, as above).
+/// Tries of [`Chan::send_retry`], each after a yield (none under loom, as above).
 const SEND_TRIES: u32 = if cfg!(loom) { 0 } else { 5 };
 
 /// A channel's lock, held: derefs to its `Inner`; its `Drop` clears the ring's SLOW bits
