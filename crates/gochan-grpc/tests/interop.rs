@@ -252,7 +252,15 @@ async fn grpcio_client_deadline_passing_ends_handler_context() {
     }
     let (addr, events, _) = serve(None).await;
     let out = Py::client(addr, &["0.3", "expire", "10000"]).await;
-    assert!(out.starts_with("ERR DEADLINE_EXCEEDED"), "{out}");
+    // Usually the client's own deadline fires first. Under load, tonic's server-side
+    // grpc-timeout timer (its `GrpcTimeout`, which answers `CANCELLED "Timeout expired"`,
+    // grpc/grpc-rust#606) can answer before the Python client's timer runs: the same
+    // server-exceeds-deadline race grpc-dotnet#1402 describes. Seen once in a CI run.
+    assert!(
+        out.starts_with("ERR DEADLINE_EXCEEDED")
+            || out.starts_with("ERR CANCELLED Timeout expired"),
+        "{out}"
+    );
     let _start = event(&events).await;
     let stopped = event(&events).await;
     eprintln!("grpcio deadline 300ms: handler {stopped}");
