@@ -108,8 +108,10 @@ pub(crate) fn owns(chan: u32) -> bool {
 }
 
 /// A select (or a future polled by `block_on`) registered on a channel of bubble `chan`.
+/// Outside bubbles (no bubble ever made) one relaxed load, inline: every wait calls this.
+#[inline]
 pub(crate) fn note_channel(chan: u32) {
-    if !owns(chan) {
+    if ACTIVE.load(Relaxed) != 0 && !owns(chan) {
         FOREIGN.with(|f| f.set(true));
     }
 }
