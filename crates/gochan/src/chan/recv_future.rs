@@ -16,20 +16,50 @@ use super::error::{RecvError, TryRecvError};
 use super::node::{Finished, LazyNode, NodeBox, Signal, WaitNode};
 use super::receiver::Receiver;
 
-/// One step of a stream's async receive that waits in `node` (a node of `chan`), after
-/// the caller's lock-free attempt failed: the first step receives under the lock or
-/// queues the node; later steps refresh the waker and collect the outcome. Leaves `node`
-/// idle when it returns `Ready`.
-pub(crate) fn poll_recv<C: Deref<Target = Chan<T>>, T>(
+/// A stream's next item (both streams): the lock-free attempt inline, the rest out of line
+/// (see `Sender::send_until`). `node` is the stream's wait node, built by `make` at its
+/// first wait and reused for every item; `done` is set once the channel is closed and
+/// drained.
+#[inline]
+fn poll_stream<C: Deref<Target = Chan<T>>, T>(
     chan: &Chan<T>,
-    node: Pin<&mut WaitNode<C, T>>,
+    node: &mut Option<NodeBox<C, T>>,
+    done: &mut bool,
+    make: impl FnOnce() -> WaitNode<C, T>,
     cx: &mut Context<'_>,
-) -> Poll<Result<T, RecvError>> {
-    if node.is_idle() {
+) -> Poll<Option<T>> {
+    if !*done && node.as_ref().is_none_or(|n| n.is_idle()) {
+        if let Ok(v) = chan.recv_fast() {
+            return Poll::Ready(Some(v));
+        }
+    }
+    poll_stream_slow(chan, node, done, make, cx)
+}
+
+/// [`poll_stream`] past its lock-free attempt: receive under the lock or queue the node
+/// (an idle node), or collect the outcome of the queued one. Leaves the node idle when it
+/// returns `Ready`.
+#[inline(never)]
+fn poll_stream_slow<C: Deref<Target = Chan<T>>, T>(
+    chan: &Chan<T>,
+    node: &mut Option<NodeBox<C, T>>,
+    done: &mut bool,
+    make: impl FnOnce() -> WaitNode<C, T>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<T>> {
+    if *done {
+        return Poll::Ready(None);
+    }
+    let node = node.get_or_insert_with(|| Box::pin(make())).as_mut();
+    let r = if node.is_idle() {
         start_recv_locked(chan, || node, cx)
     } else {
         poll_queued_recv(node, cx)
-    }
+    };
+    r.map(|r| {
+        *done = r.is_err();
+        r.ok()
+    })
 }
 
 /// The first step of an async receive past its lock-free attempt: receive under the
@@ -203,34 +233,12 @@ impl<'a, T> RecvStream<'a, T> {
 impl<T> Stream for RecvStream<'_, T> {
     type Item = T;
 
-    /// The lock-free attempt inline; the rest out of line (see `Sender::send_until`).
     #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
-        if !this.done && this.node.as_ref().is_none_or(|n| n.is_idle()) {
-            if let Ok(v) = this.chan.recv_fast() {
-                return Poll::Ready(Some(v));
-            }
-        }
-        this.poll_slow(cx)
-    }
-}
-
-impl<T> RecvStream<'_, T> {
-    #[inline(never)]
-    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = self;
-        if this.done {
-            return Poll::Ready(None);
-        }
         let (chan, location) = (this.chan, this.location);
-        let node = this
-            .node
-            .get_or_insert_with(|| Box::pin(WaitNode::new(chan, location)));
-        poll_recv(chan, node.as_mut(), cx).map(|r| {
-            this.done = r.is_err();
-            r.ok()
-        })
+        let make = || WaitNode::new(chan, location);
+        poll_stream(chan, &mut this.node, &mut this.done, make, cx)
     }
 }
 
@@ -298,34 +306,12 @@ impl<T> IntoStream<T> {
 impl<T> Stream for IntoStream<T> {
     type Item = T;
 
-    /// The lock-free attempt inline; the rest out of line (see `Sender::send_until`).
     #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
-        if !this.done && this.node.as_ref().is_none_or(|n| n.is_idle()) {
-            if let Ok(v) = this.rx.chan.recv_fast() {
-                return Poll::Ready(Some(v));
-            }
-        }
-        this.poll_slow(cx)
-    }
-}
-
-impl<T> IntoStream<T> {
-    #[inline(never)]
-    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = self;
-        if this.done {
-            return Poll::Ready(None);
-        }
         let (chan, location) = (&this.rx.chan, this.location);
-        let node = this
-            .node
-            .get_or_insert_with(|| Box::pin(WaitNode::new(chan.clone(), location)));
-        poll_recv(chan, node.as_mut(), cx).map(|r| {
-            this.done = r.is_err();
-            r.ok()
-        })
+        let make = || WaitNode::new(chan.clone(), location);
+        poll_stream(chan, &mut this.node, &mut this.done, make, cx)
     }
 }
 

@@ -123,22 +123,22 @@ fn random_below(n: usize) -> usize {
     (((random_u64() as u32 as u64) * n as u64) >> 32) as usize
 }
 
-/// 64 random bits from a per-thread wyrand generator, seeded from `fastrand` on first use
-/// (a `const` thread-local: `fastrand`'s lazily initialized one cost ~40 instructions per
-/// call, as much as the rest of the shuffle).
+/// 64 random bits from the calling thread's generator: `fastrand`'s algorithm, its state
+/// kept in a `const` thread-local (`fastrand`'s own, lazily initialized thread-local cost
+/// ~40 instructions a call, as much as the rest of the shuffle); seeded from `fastrand`.
 fn random_u64() -> u64 {
     std::thread_local! {
-        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+        static SEED: Cell<u64> = const { Cell::new(0) };
     }
-    STATE.with(|state| {
-        let mut s = state.get();
-        if s == 0 {
-            s = fastrand::u64(1..);
-        }
-        s = s.wrapping_add(0xa076_1d64_78bd_642f);
-        state.set(s);
-        let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
-        (t as u64) ^ (t >> 64) as u64
+    SEED.with(|seed| {
+        let s = match seed.get() {
+            0 => fastrand::u64(1..),
+            s => s,
+        };
+        let mut rng = fastrand::Rng::with_seed(s);
+        let v = rng.u64(..);
+        seed.set(rng.get_seed());
+        v
     })
 }
 
