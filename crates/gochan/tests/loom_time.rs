@@ -93,6 +93,31 @@ fn ticker_fire_vs_stop() {
     });
 }
 
+/// A ticker's reset racing its tick: the entry is re-armed while the service may be
+/// firing (or about to fire) the old arming. The re-arm stands: exactly one arming stays
+/// pending (the old one's reschedule is dropped), no tick from before the reset arrives
+/// after it, and the new period ticks when due.
+#[test]
+fn ticker_reset_vs_fire() {
+    loom::model(|| {
+        let t = Ticker::new(HOUR);
+        let fire = thread::spawn(|| loom_service::fire_due(later(2)));
+        t.reset(HOUR * 10);
+        assert!(t.c.try_recv().is_err(), "a tick from before the reset");
+        fire.join().unwrap();
+        assert!(
+            t.c.try_recv().is_err(),
+            "a tick from before the reset, late"
+        );
+        assert_eq!(time::pending_timers(), 1, "the re-arm was lost or doubled");
+        loom_service::fire_due(later(20));
+        assert!(t.c.try_recv().is_ok(), "the reset ticker did not tick");
+        assert_eq!(time::pending_timers(), 1, "the ticker stopped ticking");
+        t.stop();
+        assert_eq!(time::pending_timers(), 0);
+    });
+}
+
 /// `time::after_func` stop racing the firing: `f` runs exactly when stop returned false.
 #[test]
 fn after_func_stop_vs_fire() {

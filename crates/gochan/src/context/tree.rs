@@ -43,7 +43,7 @@ use super::done_slot::DoneSlot;
 use super::error::{CancelFuncDropped, DroppedFunc, Error};
 use super::slab::{Slab, Slot, NO_INDEX};
 use crate::chan::{self, Receiver};
-use crate::time::service::{self, TimerId};
+use crate::time::service::{self, Handle};
 
 /// The cause stored by a cause-cancel.
 pub(crate) type Cause = Arc<dyn std::error::Error + Send + Sync>;
@@ -158,7 +158,7 @@ struct Extra {
     deadline: Option<Instant>,
     /// Set when ended with an explicit cause; `None` means "the error itself".
     cause: Option<Cause>,
-    timer: Option<TimerId>,
+    timer: Option<Handle>,
     /// Run once when the node ends (after_func, bridges); `None` after it ran or stop.
     hook: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -427,8 +427,8 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
             w.wake();
         }
     }
-    if let Some(id) = timer {
-        service::cancel(id);
+    if let Some(h) = timer {
+        h.cancel();
     }
     if let Some(hook) = hook {
         hook();
@@ -456,20 +456,17 @@ pub(crate) fn arm_deadline(node: &Arc<Node>, at: Instant, cause: Option<Cause>) 
         return;
     }
     let weak = Arc::downgrade(node);
-    let id = service::schedule(
-        at,
-        Box::new(move |_| {
-            if let Some(n) = weak.upgrade() {
-                cancel(&n, Error::DeadlineExceeded, cause.clone());
-            }
-            None
-        }),
-    );
+    let id = service::schedule(at, move |_| {
+        if let Some(n) = weak.upgrade() {
+            cancel(&n, Error::DeadlineExceeded, cause.clone());
+        }
+        None
+    });
     let cs = node.cancel_state().expect("deadline node");
     let mut inner = cs.inner.lock();
     if cs.has_ended() {
         drop(inner);
-        service::cancel(id);
+        id.cancel();
     } else {
         inner.extra.get_or_insert_with(Default::default).timer = Some(id);
     }
@@ -499,7 +496,7 @@ impl Drop for Node {
                 .as_mut()
                 .and_then(|e| e.timer.take())
             {
-                service::cancel(id);
+                id.cancel();
             }
         }
         detach(self);
@@ -517,7 +514,7 @@ impl Drop for Node {
                             .as_mut()
                             .and_then(|e| e.timer.take());
                         if let Some(id) = timer {
-                            service::cancel(id);
+                            id.cancel();
                         }
                     }
                     detach(&node);

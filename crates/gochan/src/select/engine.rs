@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use super::arm::{Arm, Token};
 use crate::chan::waiter::{Outcome, Waiter};
-use crate::time::service::{self, TimerId};
+use crate::time::service::{self, Handle};
 
 /// How long a blocking select may wait.
 #[doc(hidden)]
@@ -358,7 +358,7 @@ pub struct SelectFuture<'s, 'a> {
     /// The registration of a waiting select (its waiter), if any.
     token: Option<Token>,
     /// The timer that aborts `token`'s waiter at the deadline (`Mode::Until`).
-    timer: Option<TimerId>,
+    timer: Option<Handle>,
     /// Whether any arm is a future (`pat = future => body`), polled on every wake.
     has_futures: bool,
     /// Where the select was called (for `debug::blocked`).
@@ -401,8 +401,8 @@ impl SelectFuture<'_, '_> {
     /// The waiter was decided: unregister, stop the deadline timer, collect the winner.
     fn decided(&mut self, outcome: Outcome) -> Option<usize> {
         self.token = None;
-        if let Some(id) = self.timer.take() {
-            service::cancel(id);
+        if let Some(h) = self.timer.take() {
+            h.cancel();
         }
         finish(self.arms, outcome)
     }
@@ -464,15 +464,12 @@ impl SelectFuture<'_, '_> {
                 }
                 if let Some(d) = deadline {
                     let waiter = token.waiter.clone();
-                    self.timer = Some(service::schedule(
-                        d,
-                        Box::new(move |_| {
-                            if waiter.try_abort().is_ok() {
-                                waiter.wake();
-                            }
-                            None
-                        }),
-                    ));
+                    self.timer = Some(service::schedule(d, move |_| {
+                        if waiter.try_abort().is_ok() {
+                            waiter.wake();
+                        }
+                        None
+                    }));
                 }
                 self.token = Some(token);
                 return Poll::Pending;
@@ -510,8 +507,8 @@ impl Future for SelectFuture<'_, '_> {
 
 impl Drop for SelectFuture<'_, '_> {
     fn drop(&mut self) {
-        if let Some(id) = self.timer.take() {
-            service::cancel(id);
+        if let Some(h) = self.timer.take() {
+            h.cancel();
         }
         let Some(token) = self.token.take() else {
             return;

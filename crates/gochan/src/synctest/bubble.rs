@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::time::service::{self, Table, Target};
+use crate::time::service::{self, Entry, Table, Target};
 
 /// One bubble (see the module docs for its invariants).
 pub(crate) struct Bubble {
@@ -60,6 +60,8 @@ pub(crate) struct Seat {
     blocked: AtomicBool,
     woken: AtomicBool,
     in_wait: AtomicBool,
+    /// The member's deadline while it parks with one (`park_until`), in the bubble's table.
+    alarm: Entry,
 }
 
 impl std::fmt::Debug for Seat {
@@ -168,10 +170,11 @@ impl Bubble {
     fn new() -> Arc<Bubble> {
         let id = NEXT_ID.fetch_add(1, Relaxed);
         assert!(id != 0, "gochan::synctest: bubble ids exhausted");
+        let now = Instant::now();
         let bubble = Arc::new(Bubble {
             id,
             state: Mutex::new(State {
-                now: Instant::now(),
+                now,
                 members: 1,
                 blocked: 0,
                 waiter: None,
@@ -181,7 +184,7 @@ impl Bubble {
                 finished: false,
             }),
             changed: Condvar::new(),
-            timers: Table::new(id),
+            timers: Table::new(id, now),
         });
         let mut all = BUBBLES.lock();
         all.retain(|w| w.strong_count() > 0);
@@ -221,6 +224,7 @@ impl Seat {
         let thread = std::thread::current();
         bubble.state.lock().threads.push(thread.id());
         Arc::new(Seat {
+            alarm: Entry::new(bubble.id),
             bubble,
             thread,
             root,
@@ -252,7 +256,9 @@ impl Seat {
         }
         // The alarm goes in before the seat is marked: the driver must never see this
         // thread blocked with its wake-up missing from the timers.
-        let alarm = deadline.map(|d| service::schedule_target(d, self.clone(), 0));
+        if let Some(d) = deadline {
+            service::arm(self, d, 0);
+        }
         let mut st = b.state.lock();
         let park = !self.woken.swap(false, Relaxed);
         if park && durable {
@@ -271,8 +277,8 @@ impl Seat {
         let deadlock = self.root && st.deadlock;
         drop(st);
         // Only now that the seat counts as running may its alarm go.
-        if let Some(id) = alarm {
-            service::cancel(id);
+        if deadline.is_some() {
+            service::cancel(&self.alarm);
         }
         if deadlock {
             panic!(
@@ -285,6 +291,10 @@ impl Seat {
 }
 
 impl Target for Seat {
+    fn entry(&self) -> &Entry {
+        &self.alarm
+    }
+
     /// A parked member's deadline: wake it.
     fn fire(&self, _token: u64, _now: Instant) -> Option<Instant> {
         self.wake();

@@ -72,8 +72,8 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
 pub(crate) use bubble::{
-    begin_select, bubble_of_new_channel, current, find, note_channel, owns, seat, select_durable,
-    ticket, virtual_now, Seat,
+    begin_select, bubble_of_new_channel, find, note_channel, owns, seat, select_durable, ticket,
+    virtual_now, Seat,
 };
 
 use crate::prim::Parker;

@@ -3,9 +3,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::service::{self, TimerId};
+use super::service::{self, Entry, Target};
 use crate::prim::Mutex;
 
 /// Runs `f` on its own thread once `d` has elapsed, unless stopped first. The returned
@@ -29,9 +29,9 @@ where
             f: Arc::new(f),
             state: Mutex::new(FState {
                 gen: 0,
-                id: None,
                 armed: false,
             }),
+            entry: Entry::new(service::table_here()),
         }),
     };
     {
@@ -61,12 +61,31 @@ pub struct FuncTimer {
 struct FuncCore {
     f: Arc<dyn Fn() + Send + Sync>,
     state: Mutex<FState>,
+    /// Armed in the service with `FState::gen` as its token.
+    entry: Entry,
 }
 
 struct FState {
+    /// Bumped by every stop/reset: a firing of an older arming does nothing.
     gen: u64,
-    id: Option<TimerId>,
     armed: bool,
+}
+
+impl Target for FuncCore {
+    fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    fn fire(&self, gen: u64, _now: Instant) -> Option<Instant> {
+        let mut st = self.state.lock();
+        if st.gen == gen && st.armed {
+            st.armed = false;
+            let f = self.f.clone();
+            drop(st);
+            run_off_timer_thread(f);
+        }
+        None
+    }
 }
 
 /// Runs `f` off the timer thread, as Go runs f in its own goroutine; if no thread can be
@@ -91,30 +110,16 @@ impl FuncTimer {
             return; // too far in the future to ever fire
         };
         st.armed = true;
-        let gen = st.gen;
-        let core = self.core.clone();
-        st.id = Some(service::schedule(
-            at,
-            Box::new(move |_| {
-                let mut st = core.state.lock();
-                if st.gen == gen && st.armed {
-                    st.armed = false;
-                    st.id = None;
-                    let f = core.f.clone();
-                    drop(st);
-                    run_off_timer_thread(f);
-                }
-                None
-            }),
-        ));
+        service::arm(&self.core, at, st.gen);
     }
 
     fn disarm(&self, st: &mut FState) -> bool {
         st.gen += 1;
-        if let Some(id) = st.id.take() {
-            service::cancel(id);
+        if std::mem::replace(&mut st.armed, false) {
+            service::cancel(&self.core.entry);
+            return true;
         }
-        std::mem::replace(&mut st.armed, false)
+        false
     }
 
     /// Prevents the function from running. Returns `true` if this call stopped it,

@@ -2,13 +2,14 @@
 //! [`at`], [`after_func`].
 //!
 //! All of them (and context deadlines) are entries in one lazily started timer thread's
-//! heap (`service`), so a million pending timers cost memory, not threads. A timer whose
+//! wheel (`service`, `wheel`), so a million pending timers cost memory, not threads. A timer whose
 //! channel nobody holds any more is removed from the service.
 
 pub(crate) mod duration;
 mod func_timer;
 pub(crate) mod service;
 mod timer;
+mod wheel;
 
 use std::time::{Duration, Instant};
 
@@ -139,7 +140,7 @@ pub fn pending_timers() -> usize {
 pub mod loom_service {
     use std::time::Instant;
 
-    use super::service::{self, TimerId};
+    use super::service::{self, Handle};
 
     /// Runs one round of the service as its thread would when woken at `now`: every
     /// timer due by `now` fires (unless cancelled meanwhile) on the calling thread.
@@ -149,18 +150,18 @@ pub mod loom_service {
 
     /// A raw service entry (what `Timer`, `after_func` and context deadlines are made of).
     #[derive(Debug)]
-    pub struct Entry(TimerId);
+    pub struct Entry(Handle);
 
     /// Schedules `f` at `at`; `f` returns its next deadline to fire again.
     pub fn schedule(
         at: Instant,
         f: impl FnMut(Instant) -> Option<Instant> + Send + 'static,
     ) -> Entry {
-        Entry(service::schedule(at, Box::new(f)))
+        Entry(service::schedule(at, f))
     }
 
     /// Cancels `e`: whether that prevented a run (any further run, for a periodic one).
     pub fn cancel(e: &Entry) -> bool {
-        service::cancel(e.0)
+        e.0.cancel()
     }
 }

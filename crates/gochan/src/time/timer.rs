@@ -16,29 +16,30 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::service::{self, TimerId};
+use super::service::{self, Entry};
 use crate::chan::core::{Chan, TimerHook};
 use crate::chan::waiter::Wake;
 use crate::chan::Receiver;
 use crate::prim::Mutex;
 
+/// The `Arc` allocation (two counts and the core) is a request above glibc's fastbin
+/// sizes (up to 120 bytes on 64-bit; `layout_tests`): a freed fastbin chunk stays marked
+/// in use, so after a burst of timers is dropped the freed channels between the cores
+/// could not coalesce and the heap would not shrink (a million dropped timers once left
+/// RSS 320 MiB up until `malloc_trim`).
 struct TimerCore {
     chan: Arc<Chan<Instant>>,
     state: Mutex<TState>,
-    /// Keeps the `Arc` allocation above glibc's fastbin sizes (requests up to 120 bytes on
-    /// 64-bit). A freed fastbin chunk stays marked in use, so after a burst of timers is
-    /// dropped the freed channels between the cores could not coalesce and the heap never
-    /// shrank (a million dropped timers left RSS 320 MiB up until `malloc_trim`); at 128
-    /// bytes the freed chunks coalesce and glibc gives the memory back (+1 MiB).
-    _pad: [u64; 4],
+    /// The timer's place in the service (armed with `TState::gen` as its token).
+    entry: Entry,
 }
 
 struct TState {
     /// Bumped by every stop/reset and by a firing on look; service callbacks of older
     /// generations are void.
     gen: u64,
-    /// The scheduled service entry, if any.
-    id: Option<TimerId>,
+    /// The entry is armed in the service (not yet fired, not cancelled).
+    scheduled: bool,
     /// Scheduled and not yet fired (one-shot) / running (periodic).
     armed: bool,
     /// The deadline of the next firing (set by `arm`).
@@ -67,14 +68,14 @@ impl TimerHook for TimerCore {
         if due > now {
             return;
         }
-        if let Some(id) = st.id.take() {
-            service::cancel(id);
+        if std::mem::take(&mut st.scheduled) {
+            service::cancel(&self.entry);
         }
         st.gen += 1;
         let (next_at, wake) = self.fire_locked(&mut st, now);
         if let Some(at) = next_at {
-            let target: Arc<dyn service::Target> = self.clone();
-            st.id = Some(service::schedule_target(at, target, st.gen));
+            st.scheduled = true;
+            service::arm(&self, at, st.gen);
         }
         drop(st);
         if let Some(w) = wake {
@@ -84,6 +85,10 @@ impl TimerHook for TimerCore {
 }
 
 impl service::Target for TimerCore {
+    fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
     /// Delivers the time on the channel if the arming `gen` is still current.
     fn fire(&self, gen: u64, now: Instant) -> Option<Instant> {
         let mut st = self.state.lock();
@@ -119,7 +124,7 @@ impl TimerCore {
         let next_at = match st.period {
             None => {
                 st.armed = false;
-                st.id = None;
+                st.scheduled = false;
                 None
             }
             Some(p) => {
@@ -137,7 +142,7 @@ impl TimerCore {
                 st.next = next;
                 if next.is_none() {
                     st.armed = false;
-                    st.id = None;
+                    st.scheduled = false;
                 }
                 next
             }
@@ -155,12 +160,12 @@ impl TimerCore {
                 chan: Arc::new(Chan::new_timer(hook)),
                 state: Mutex::new(TState {
                     gen: 0,
-                    id: None,
+                    scheduled: false,
                     armed: false,
                     next: None,
                     period: None,
                 }),
-                _pad: [0; 4],
+                entry: Entry::new(service::table_here()),
             }
         });
         let rx = Receiver::from_chan(core.chan.clone());
@@ -173,8 +178,8 @@ impl TimerCore {
         st.armed = true;
         st.next = Some(at);
         st.period = period;
-        let target: Arc<dyn service::Target> = self.clone();
-        st.id = Some(service::schedule_target(at, target, st.gen));
+        st.scheduled = true;
+        service::arm(self, at, st.gen);
     }
 
     /// Voids every firing scheduled so far (a newer generation, the service entry
@@ -183,7 +188,7 @@ impl TimerCore {
     fn cancel_locked(&self, st: &mut TState) -> bool {
         st.gen += 1;
         st.armed = false;
-        st.id.take().is_some_and(service::cancel)
+        std::mem::take(&mut st.scheduled) && service::cancel(&self.entry)
     }
 
     /// Stops the timer and drains a value not yet received. Returns whether the timer
@@ -395,14 +400,11 @@ impl fmt::Debug for Ticker {
 
 #[cfg(all(test, target_pointer_width = "64"))]
 mod layout_tests {
-    /// See `TimerCore::_pad`: the `Arc` allocation (two counts + the core) must be a
-    /// request above 120 bytes.
+    /// See `TimerCore`: the `Arc` allocation (two counts + the core) must be a request
+    /// above 120 bytes.
     #[test]
     fn timer_core_allocation_is_above_fastbin_sizes() {
         let size = 16 + std::mem::size_of::<super::TimerCore>();
-        assert!(
-            size > 120 && size - 32 <= 120,
-            "{size}: the pad is needed and enough"
-        );
+        assert!(size > 120, "{size}");
     }
 }
