@@ -63,6 +63,7 @@ use super::error::{TryRecvError, TrySendError};
 use super::list::List;
 use super::queue::Queue;
 use super::ring::Ring;
+use super::wait_queue::WaitQueue;
 use super::waiter::{Entry, Packet, Waiter, Wake};
 use crate::debug::{registry, BlockedOp};
 
@@ -136,8 +137,8 @@ pub(crate) struct Inner<T> {
     handed: usize,
     closed: bool,
     rx_gone: bool,
-    senders_q: VecDeque<Entry<T>>,
-    receivers_q: VecDeque<Entry<T>>,
+    senders_q: WaitQueue<T>,
+    receivers_q: WaitQueue<T>,
 }
 
 /// The timer that owns a timer channel.
@@ -218,8 +219,8 @@ impl<T> Chan<T> {
                 handed: 0,
                 closed: false,
                 rx_gone: false,
-                senders_q: VecDeque::new(),
-                receivers_q: VecDeque::new(),
+                senders_q: WaitQueue::new(),
+                receivers_q: WaitQueue::new(),
             }),
             cap,
             unbounded,
@@ -343,10 +344,10 @@ impl<T> Chan<T> {
             capacity: self.capacity(),
             len: self.buf_len(&inner),
         };
-        for e in &inner.senders_q {
+        for e in inner.senders_q.iter() {
             out.extend(e.describe(BlockedOp::Send).map(|w| (w, id)));
         }
-        for e in &inner.receivers_q {
+        for e in inner.receivers_q.iter() {
             out.extend(e.describe(BlockedOp::Recv).map(|w| (w, id)));
         }
         drop(inner);
@@ -578,7 +579,7 @@ impl<T> Chan<T> {
     fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Wake<T>> {
         let mut wake = Vec::new();
         if self.drained(inner) && self.buf_is_empty(inner) {
-            wake.extend(inner.receivers_q.drain(..).filter_map(Entry::close));
+            wake.extend(inner.receivers_q.drain().filter_map(Entry::close));
             self.bump();
         }
         wake
@@ -657,7 +658,7 @@ impl<T> Chan<T> {
         } else {
             &mut inner.senders_q
         };
-        let i = q.iter().position(|e| e.is_node(addr));
+        let i = q.position(|e| e.is_node(addr));
         debug_assert!(i.is_some(), "a waiting node is queued");
         if let Some(i) = i {
             q.remove(i);
@@ -669,7 +670,7 @@ impl<T> Chan<T> {
     /// gone (popped as stale, or completed).
     pub(crate) fn remove_sender(&self, packet: &Arc<Packet<T>>) {
         let mut inner = self.lock();
-        if let Some(i) = inner.senders_q.iter().position(|e| e.is_packet(packet)) {
+        if let Some(i) = inner.senders_q.position(|e| e.is_packet(packet)) {
             inner.senders_q.remove(i);
             self.bump();
         }
@@ -678,7 +679,7 @@ impl<T> Chan<T> {
     /// Removes a receiver entry registered with `packet`.
     pub(crate) fn remove_receiver(&self, packet: &Arc<Packet<T>>) {
         let mut inner = self.lock();
-        if let Some(i) = inner.receivers_q.iter().position(|e| e.is_packet(packet)) {
+        if let Some(i) = inner.receivers_q.position(|e| e.is_packet(packet)) {
             inner.receivers_q.remove(i);
             self.bump();
         }
@@ -750,7 +751,7 @@ impl<T> Chan<T> {
         if let Some(r) = &self.queue {
             r.set_slow(false, true);
         }
-        let mut wake: Vec<Wake<T>> = inner.senders_q.drain(..).filter_map(Entry::close).collect();
+        let mut wake: Vec<Wake<T>> = inner.senders_q.drain().filter_map(Entry::close).collect();
         wake.extend(self.finish_drained(&mut inner));
         self.bump();
         drop(inner);
@@ -831,7 +832,7 @@ impl<T> Chan<T> {
         let wake: Vec<Wake<T>> = if inner.senders_q.is_empty() {
             Vec::new() // the common case: skip building a drain
         } else {
-            inner.senders_q.drain(..).filter_map(Entry::close).collect()
+            inner.senders_q.drain().filter_map(Entry::close).collect()
         };
         self.bump();
         drop(inner);
@@ -881,11 +882,11 @@ fn is_mine<T>(e: &Entry<T>, me: Option<&Waiter>) -> bool {
 }
 
 /// Pops the first entry not belonging to `me` (FIFO among the others).
-fn pop_first<T>(q: &mut VecDeque<Entry<T>>, me: Option<&Waiter>) -> Option<Entry<T>> {
+fn pop_first<T>(q: &mut WaitQueue<T>, me: Option<&Waiter>) -> Option<Entry<T>> {
     match me {
         None => q.pop_front(),
         Some(w) => {
-            let i = q.iter().position(|e| !e.is_of(w))?;
+            let i = q.position(|e| !e.is_of(w))?;
             q.remove(i)
         }
     }

@@ -26,6 +26,7 @@ mod ring;
 mod send_future;
 mod sender;
 mod sink;
+mod wait_queue;
 pub(crate) mod waiter;
 mod weak;
 
