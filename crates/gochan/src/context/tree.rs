@@ -380,23 +380,25 @@ pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
 /// [`cancel`] with any [`Why`] (a dropped cancel function is inherited like a cause).
 pub(crate) fn cancel_why(node: &Arc<Node>, err: Error, why: Why) {
     detach(node);
-    // Most nodes are leaves: the stack allocates only when a node has children.
+    // Each node's first child is walked next without the stack, so a chain (or a node
+    // with one child) allocates nothing; the stack holds the other children.
     let mut stack: Vec<Arc<Node>> = Vec::new();
-    end_one(node, err, &why, &mut stack);
-    while let Some(n) = stack.pop() {
-        end_one(&n, err, &why, &mut stack);
+    let mut next = end_one(node, err, &why, &mut stack);
+    while let Some(n) = next.take().or_else(|| stack.pop()) {
+        next = end_one(&n, err, &why, &mut stack);
     }
 }
 
-/// Ends one node (if still live) and pushes its children for the walk.
-fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
+/// Ends one node (if still live): returns its first child and pushes the others, for the
+/// walk.
+fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) -> Option<Arc<Node>> {
     let cs = n.cancel_state().expect("only cancel nodes are cancelled");
     if cs.has_ended() {
-        return; // first end wins; whoever ended it walks its children
+        return None; // first end wins; whoever ended it walks its children
     }
     let mut inner = cs.inner.lock();
     if cs.has_ended() {
-        return;
+        return None;
     }
     let mut code = if err == Error::Canceled {
         CANCELED
@@ -433,6 +435,7 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
     if let Some(hook) = hook {
         hook();
     }
+    let mut first = None;
     for slot in children.into_iter().flat_map(|c| c.into_slots()) {
         let child = match slot {
             Slot::Weak(w) => w.upgrade(),
@@ -443,9 +446,13 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) {
             if let Some(ccs) = c.cancel_state() {
                 ccs.index.store(NO_INDEX, Ordering::Release);
             }
-            stack.push(c);
+            match first {
+                None => first = Some(c),
+                Some(_) => stack.push(c),
+            }
         }
     }
+    first
 }
 
 /// Arms the deadline timer of a fresh deadline node (ends it with `DeadlineExceeded` and
