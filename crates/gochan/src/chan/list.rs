@@ -25,6 +25,15 @@
 //! (and freed once fully read) by later last-slot receives and by `Drop`. Writers are done
 //! with a slot before its reader can see WRITE, so they never touch a retired block.
 //!
+//! # Spare block
+//! A fully read block is not freed but kept as the list's spare (the previous spare is
+//! freed), and the next send that needs a block takes it and resets its slot states. With
+//! one producer and one consumer the same few blocks then circulate: the allocator never
+//! runs, and the producer never writes into memory fresh from the allocator (a consumer's
+//! frees land in its own thread cache, so the producer's `malloc` kept returning new,
+//! cache-cold memory). Reusing a block is as safe as freeing it: both happen only once no
+//! one touches it.
+//!
 //! # The SLOW bit
 //! As in `ring.rs`: set and cleared only under the channel's lock, by RMWs on the same words
 //! the lock-free operations move with CASes, so once it is set nothing enters or leaves the
@@ -130,6 +139,9 @@ pub(crate) struct List<T> {
     tail: CachePadded<Position<T>>,
     /// Blocks whose last slot was read while another slot was still being read.
     retired: AtomicPtr<Block<T>>,
+    /// One fully read block kept for the next send that needs a block (see "Spare
+    /// block" in the module docs); null if none.
+    spare: AtomicPtr<Block<T>>,
 }
 
 // SAFETY: values move between threads through the list (hence `T: Send`); every access to
@@ -149,6 +161,36 @@ impl<T> List<T> {
             head: CachePadded::new(pos()),
             tail: CachePadded::new(pos()),
             retired: AtomicPtr::new(ptr::null_mut()),
+            spare: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// A block for a send to install: the spare one, reset, or a new one.
+    fn new_block(&self) -> Box<Block<T>> {
+        let b = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if b.is_null() {
+            return Block::new();
+        }
+        // SAFETY: the swap made the spare ours alone; it was fully read before it was
+        // put there (Release, paired with the Acquire above), so nobody touches it.
+        let b = unsafe { Box::from_raw(b) };
+        b.next.store(ptr::null_mut(), Ordering::Relaxed);
+        b.next_retired.store(ptr::null_mut(), Ordering::Relaxed);
+        for s in &b.slots {
+            s.state.store(0, Ordering::Relaxed);
+        }
+        b
+    }
+
+    /// Disposes of a fully read block: it becomes the spare (the previous spare is freed).
+    ///
+    /// # Safety
+    /// Every slot of `block` was read and nobody touches it any more (it may be freed).
+    unsafe fn recycle(&self, block: *mut Block<T>) {
+        let old = self.spare.swap(block, Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: the swap took the old spare out; nobody else can reach it.
+            drop(unsafe { Box::from_raw(old) });
         }
     }
 
@@ -204,11 +246,11 @@ impl<T> List<T> {
                 continue;
             }
             if offset + 1 == BLOCK_CAP && next_block.is_none() {
-                next_block = Some(Block::new());
+                next_block = Some(self.new_block());
             }
             if block.is_null() {
                 // The first send installs the first block.
-                let new = Box::into_raw(Block::new());
+                let new = Box::into_raw(self.new_block());
                 if self
                     .tail
                     .block
@@ -384,7 +426,7 @@ impl<T> List<T> {
         // SAFETY: live until freed here (caller's contract).
         if unsafe { (*block).others_read() } {
             // SAFETY: every slot was read; nobody touches the block any more.
-            drop(unsafe { Box::from_raw(block) });
+            unsafe { self.recycle(block) };
         } else {
             self.retire(block);
         }
@@ -421,7 +463,7 @@ impl<T> List<T> {
             // SAFETY: as above.
             if unsafe { (*b).others_read() } {
                 // SAFETY: fully read: nobody touches it any more.
-                drop(unsafe { Box::from_raw(b) });
+                unsafe { self.recycle(b) };
             } else {
                 self.retire(b);
             }
@@ -551,6 +593,11 @@ impl<T> Drop for List<T> {
             drop(unsafe { Box::from_raw(b) });
             b = next;
         }
+        let spare = self.spare.load(Ordering::Relaxed);
+        if !spare.is_null() {
+            // SAFETY: the spare is owned by the list alone.
+            drop(unsafe { Box::from_raw(spare) });
+        }
     }
 }
 
@@ -579,6 +626,59 @@ mod tests {
         }
         assert!(l.is_empty());
         assert_eq!(l.len(), 0);
+    }
+
+    /// A fully read block becomes the spare and the next block install takes it back
+    /// (reset: no stale WRITE lets a receive read an unwritten slot), keeping FIFO order
+    /// and dropping every value exactly once.
+    #[test]
+    fn spare_block_is_reused_and_reset() {
+        let l = List::new();
+        for i in 0..BLOCK_CAP {
+            l.push(i, false).ok().unwrap();
+        }
+        let first = l.head.block.load(Ordering::Relaxed);
+        for i in 0..BLOCK_CAP {
+            assert_eq!(l.pop(false), Ok(i));
+        }
+        assert_eq!(
+            l.spare.load(Ordering::Relaxed),
+            first,
+            "the read block is the spare"
+        );
+        // Fill the current block: its last send installs the next block, the spare.
+        for i in 0..BLOCK_CAP {
+            l.push(i, false).ok().unwrap();
+        }
+        assert!(
+            l.spare.load(Ordering::Relaxed).is_null(),
+            "the spare was not taken"
+        );
+        assert_eq!(l.tail.block.load(Ordering::Relaxed), first);
+        // SAFETY: `first` is the tail's block, live while `l` is.
+        let fresh = unsafe {
+            (*first)
+                .slots
+                .iter()
+                .all(|s| s.state.load(Ordering::Relaxed) == 0)
+        };
+        assert!(fresh, "a reused block kept its slot states");
+        // The reused block reads as empty until written.
+        for i in 0..BLOCK_CAP {
+            assert_eq!(l.pop(false), Ok(i));
+        }
+        assert_eq!(l.pop(false), Err(Pop::Empty));
+        // Values of any type are dropped once, with a spare present at the list's drop.
+        let v = std::sync::Arc::new(());
+        let l = List::new();
+        for _ in 0..3 * BLOCK_CAP + 1 {
+            l.push(v.clone(), false).ok().unwrap();
+        }
+        for _ in 0..2 * BLOCK_CAP {
+            drop(l.pop(false).ok().unwrap());
+        }
+        drop(l);
+        assert_eq!(std::sync::Arc::strong_count(&v), 1);
     }
 
     #[test]

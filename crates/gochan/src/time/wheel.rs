@@ -55,7 +55,9 @@ struct Links {
     /// The exact deadline, in ns since the table's origin.
     at: u64,
     place: Place,
-    /// Bumped by every arming: a firing taken out before a re-arm is recognised as stale.
+    /// Bumped by every arming: a firing taken out before a re-arm is recognised as stale
+    /// even if the new arming were taken out too (only possible if two rounds of one table
+    /// ran at once, which neither the service thread nor a bubble's driver does).
     seq: u32,
     /// Passed to the owner's `fire` (its generation of the arming).
     token: u64,
