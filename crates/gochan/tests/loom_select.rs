@@ -97,13 +97,16 @@ fn async_select_dropped_during_handoff() {
             let mut b = gochan::select::__private::RecvArm::new(&idle);
             let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] =
                 &mut [&mut a, &mut b];
-            let mut fut = gochan::select::__private::run_async(
-                list,
-                true,
-                gochan::select::__private::Mode::Block,
-            );
+            // SAFETY: the arms stay in place until the future is dropped (below).
+            let mut fut = Box::pin(unsafe {
+                gochan::select::__private::run_async(
+                    list,
+                    true,
+                    gochan::select::__private::Mode::Block,
+                )
+            });
             let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-            if let Poll::Ready(i) = Pin::new(&mut fut).poll(&mut cx) {
+            if let Poll::Ready(i) = fut.as_mut().poll(&mut cx) {
                 got = i;
             }
             drop(fut);
@@ -128,13 +131,16 @@ fn async_select_send_arm_drop_vs_claim() {
         let r;
         {
             let list: &mut [&mut (dyn gochan::select::__private::Arm + Send)] = &mut [&mut arm];
-            let mut fut = gochan::select::__private::run_async(
-                list,
-                true,
-                gochan::select::__private::Mode::Block,
-            );
+            // SAFETY: the arm stays in place until the future is dropped (below).
+            let mut fut = Box::pin(unsafe {
+                gochan::select::__private::run_async(
+                    list,
+                    true,
+                    gochan::select::__private::Mode::Block,
+                )
+            });
             let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-            assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+            assert!(fut.as_mut().poll(&mut cx).is_pending());
             r = thread::spawn(move || rx.try_recv().ok());
             drop(fut);
         }

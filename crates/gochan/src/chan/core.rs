@@ -64,7 +64,7 @@ use super::list::List;
 use super::queue::Queue;
 use super::ring::Ring;
 use super::wait_queue::WaitQueue;
-use super::waiter::{Entry, Packet, Waiter, Wake};
+use super::waiter::{Entry, Waiter, Wake};
 use crate::debug::{registry, BlockedOp};
 
 mod buffer;
@@ -448,7 +448,7 @@ impl<T> Chan<T> {
         inner: &mut Inner<T>,
         value: T,
         me: Option<&Waiter>,
-    ) -> Result<Option<Wake<T>>, TrySendError<T>> {
+    ) -> Result<Option<Wake>, TrySendError<T>> {
         if inner.closed || inner.rx_gone {
             return Err(TrySendError::Closed(value));
         }
@@ -464,7 +464,7 @@ impl<T> Chan<T> {
         &self,
         inner: &mut Inner<T>,
         value: T,
-    ) -> Result<Option<Wake<T>>, TrySendError<T>> {
+    ) -> Result<Option<Wake>, TrySendError<T>> {
         match self.buf_push(inner, value) {
             Ok(()) => {
                 self.bump();
@@ -481,7 +481,7 @@ impl<T> Chan<T> {
         inner: &mut Inner<T>,
         mut value: T,
         me: Option<&Waiter>,
-    ) -> Result<Option<Wake<T>>, TrySendError<T>> {
+    ) -> Result<Option<Wake>, TrySendError<T>> {
         while let Some(entry) = pop_first(&mut inner.receivers_q, me) {
             self.bump();
             match self.deliver(inner, entry, value) {
@@ -500,7 +500,7 @@ impl<T> Chan<T> {
         &self,
         inner: &mut Inner<T>,
         me: Option<&Waiter>,
-    ) -> Result<(T, Option<Wake<T>>), TryRecvError> {
+    ) -> Result<(T, Option<Wake>), TryRecvError> {
         if inner.senders_q.is_empty() {
             if let Some(v) = self.buf_pop(inner) {
                 self.bump();
@@ -516,7 +516,7 @@ impl<T> Chan<T> {
         &self,
         inner: &mut Inner<T>,
         me: Option<&Waiter>,
-    ) -> Result<(T, Option<Wake<T>>), TryRecvError> {
+    ) -> Result<(T, Option<Wake>), TryRecvError> {
         if let Some(v) = self.buf_pop(inner) {
             self.bump();
             let mut wake = None;
@@ -553,7 +553,7 @@ impl<T> Chan<T> {
     }
 
     /// Hands `value` to a popped receiver entry, counting hand-offs to async receivers.
-    fn deliver(&self, inner: &mut Inner<T>, entry: Entry<T>, value: T) -> Result<Wake<T>, T> {
+    fn deliver(&self, inner: &mut Inner<T>, entry: Entry<T>, value: T) -> Result<Wake, T> {
         let counted = entry.is_task();
         let wake = entry.deliver(value, self.epoch.load(Ordering::Relaxed))?;
         if counted {
@@ -576,7 +576,7 @@ impl<T> Chan<T> {
     }
 
     /// If closed and drained, completes every waiting receiver with "closed".
-    fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Wake<T>> {
+    fn finish_drained(&self, inner: &mut Inner<T>) -> Vec<Wake> {
         let mut wake = Vec::new();
         if self.drained(inner) && self.buf_is_empty(inner) {
             wake.extend(inner.receivers_q.drain().filter_map(Entry::close));
@@ -666,21 +666,18 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Removes a sender entry registered with `packet` (after an abort). It may already be
-    /// gone (popped as stale, or completed).
-    pub(crate) fn remove_sender(&self, packet: &Arc<Packet<T>>) {
-        let mut inner = self.lock();
-        if let Some(i) = inner.senders_q.position(|e| e.is_packet(packet)) {
-            inner.senders_q.remove(i);
-            self.bump();
-        }
-    }
-
-    /// Removes a receiver entry registered with `packet`.
-    pub(crate) fn remove_receiver(&self, packet: &Arc<Packet<T>>) {
-        let mut inner = self.lock();
-        if let Some(i) = inner.receivers_q.position(|e| e.is_packet(packet)) {
-            inner.receivers_q.remove(i);
+    /// Removes the select entry of the node at `node` from the senders' (`send`) or
+    /// receivers' queue, if it is still there (a completer may have popped it, as stale or
+    /// to complete it). Either way, once this returns no completer touches that node any
+    /// more (the select node rules in `waiter.rs`): the caller holds the lock meanwhile.
+    pub(crate) fn remove_select(&self, inner: &mut Inner<T>, node: *const (), send: bool) {
+        let q = if send {
+            &mut inner.senders_q
+        } else {
+            &mut inner.receivers_q
+        };
+        if let Some(i) = q.position(|e| e.is_select_node(node)) {
+            q.remove(i);
             self.bump();
         }
     }
@@ -741,7 +738,7 @@ impl<T> Chan<T> {
     /// Closes like [`Chan::close`] but leaves the waking to the caller (`None` if it was
     /// already closed): a context publishes its "done closed" state first, so code run by
     /// a waker already sees it.
-    pub(crate) fn close_deferred(&self) -> Option<Wakes<T>> {
+    pub(crate) fn close_deferred(&self) -> Option<Wakes> {
         let mut inner = self.lock();
         if inner.closed {
             return None;
@@ -751,7 +748,7 @@ impl<T> Chan<T> {
         if let Some(r) = &self.queue {
             r.set_slow(false, true);
         }
-        let mut wake: Vec<Wake<T>> = inner.senders_q.drain().filter_map(Entry::close).collect();
+        let mut wake: Vec<Wake> = inner.senders_q.drain().filter_map(Entry::close).collect();
         wake.extend(self.finish_drained(&mut inner));
         self.bump();
         drop(inner);
@@ -829,7 +826,7 @@ impl<T> Chan<T> {
                 buf.push_back(v);
             }
         }
-        let wake: Vec<Wake<T>> = if inner.senders_q.is_empty() {
+        let wake: Vec<Wake> = if inner.senders_q.is_empty() {
             Vec::new() // the common case: skip building a drain
         } else {
             inner.senders_q.drain().filter_map(Entry::close).collect()
@@ -893,9 +890,9 @@ fn pop_first<T>(q: &mut WaitQueue<T>, me: Option<&Waiter>) -> Option<Entry<T>> {
 }
 
 /// Waiters decided by a close, to wake once the caller is ready.
-pub(crate) struct Wakes<T>(Vec<Wake<T>>);
+pub(crate) struct Wakes(Vec<Wake>);
 
-impl<T> Wakes<T> {
+impl Wakes {
     /// Wakes them all.
     pub(crate) fn wake(self) {
         wake_all(self.0);
@@ -903,7 +900,7 @@ impl<T> Wakes<T> {
 }
 
 /// Wakes decided waiters (after the channel lock is released).
-fn wake_all<T>(wake: Vec<Wake<T>>) {
+fn wake_all(wake: Vec<Wake>) {
     for w in wake {
         w.wake();
     }

@@ -1,6 +1,6 @@
 //! Wait nodes: the waiting party of a plain (non-select) send or receive, stored inside
 //! the party itself (a blocked thread's stack frame, a pinned future, a stream's box), so
-//! that waiting allocates nothing. A select's arms use `waiter::Packet` instead.
+//! that waiting allocates nothing. A select's arms use `waiter::SelectNode` instead.
 //!
 //! # Protocol (Go's `sudog` for a goroutine that is not in a select)
 //! `state` is `IDLE` until the owner queues the node, under the channel lock, as
@@ -521,7 +521,7 @@ impl<T> NodePtr<T> {
     }
 
     /// Takes the signal of this popped node, to wake after unlocking.
-    fn signal(&self) -> Wake<T> {
+    fn signal(&self) -> Wake {
         // SAFETY: popped under the lock while WAITING: the owner writes the signal only
         // under the lock and no longer reads it (it reads `waker_id`).
         let signal = self.node().signal.with_mut(|p| unsafe { (*p).take() });
@@ -533,7 +533,7 @@ impl<T> NodePtr<T> {
 
     /// Hands `value` to this popped receiver, recording the channel's `epoch`. Returns
     /// the wake to send after unlocking.
-    pub(crate) fn deliver(self, value: T, epoch: u32) -> Wake<T> {
+    pub(crate) fn deliver(self, value: T, epoch: u32) -> Wake {
         let n = self.node();
         // SAFETY: popped under the lock while WAITING: the slot is the completer's until
         // the final state is stored below.
@@ -546,7 +546,7 @@ impl<T> NodePtr<T> {
     }
 
     /// Takes the value of this popped sender.
-    pub(crate) fn claim(self) -> (T, Wake<T>) {
+    pub(crate) fn claim(self) -> (T, Wake) {
         let n = self.node();
         // SAFETY: as in `deliver`.
         let v = n.slot.with_mut(|p| unsafe { (*p).take() });
@@ -556,7 +556,7 @@ impl<T> NodePtr<T> {
     }
 
     /// Finishes this popped node with "closed" (a sender keeps its value).
-    pub(crate) fn close(self) -> Wake<T> {
+    pub(crate) fn close(self) -> Wake {
         let wake = self.signal();
         self.node().state.store(CLOSED, Ordering::Release);
         wake

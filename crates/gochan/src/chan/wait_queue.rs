@@ -8,6 +8,8 @@ use std::collections::VecDeque;
 use super::waiter::Entry;
 
 /// FIFO of waiting parties (see the channel's invariants in `core.rs`).
+// The box is the point: one pointer in the channel instead of the deque's four words.
+#[allow(clippy::box_collection)]
 pub(crate) struct WaitQueue<T>(Option<Box<VecDeque<Entry<T>>>>);
 
 impl<T> WaitQueue<T> {

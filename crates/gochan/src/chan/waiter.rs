@@ -14,20 +14,32 @@
 //! That is what makes a select perform exactly one operation: every arm's entry points
 //! at the same waiter, and only the party whose CAS wins may move a value.
 //!
-//! Each arm owns a [`Packet`]: the waiter plus a value slot. A waiting receiver's slot is
-//! where a completer drops the value it hands over; a waiting sender's slot holds the
-//! value it offers (taken eagerly, as Go does). The slot protocol:
+//! Each arm embeds a [`SelectNode`]: a pointer to the waiter plus a value slot. A waiting
+//! receiver's slot is where a completer drops the value it hands over; a waiting sender's
+//! slot holds the value it offers (taken eagerly, as Go does). The slot protocol:
 //! - recv entry: the completer puts the value in the slot, *then* CASes the waiter. On a
 //!   failed CAS it takes the value back. The owner reads the slot only after seeing
 //!   `SELECTED(its arm)`, so it always finds the value there.
 //! - send entry: the completer CASes first and only then takes the value. On
 //!   `SELECTED(arm, closed)` (or `ABORTED`) the value stays for the owner to take back.
 //!
+//! # Lifetime of nodes and waiters (no allocation per wait)
+//! The waiter lives in the select's owner (the blocked thread's frame in `engine::run`, the
+//! pinned `SelectFuture`) and each node in its arm, which the owner keeps in place while
+//! registered. Queues hold raw pointers to nodes ([`SelectPtr`]). Soundness rests on one
+//! rule: **a completer touches a node, and through it the waiter, only while holding the
+//! lock of the channel the node is queued in** (including the winner's moves after its
+//! CAS, and taking the owner's waker or parker, which it then wakes after unlocking
+//! without touching the waiter again); and **the owner, once the waiter is decided, locks
+//! every channel it registered in (the winner's too) before a node or the waiter may go
+//! away** (`Arm::unregister`). A select torn down early (a dropped future, a panic) first
+//! aborts or reads the decision, then does the same.
+//!
 //! Signals: a parked thread or a task's `Waker`, chosen at construction; the same channel
 //! queues hold both kinds (and wait nodes), so threads and tasks talk to each other freely.
 
 use std::panic::Location;
-use std::sync::Arc;
+use std::ptr::NonNull;
 use std::task::Waker;
 use std::time::Instant;
 
@@ -35,7 +47,9 @@ use super::node::NodePtr;
 use crate::debug::registry::{self, Waiting};
 use crate::debug::{BlockedOp, Party};
 use crate::prim::blocking;
-use crate::prim::{spin_wait, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, Parker};
+use crate::prim::{
+    spin_wait, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, Parker,
+};
 
 /// The waiter has not been decided yet.
 pub(crate) const WAITING: usize = 0;
@@ -173,7 +187,17 @@ impl Waiter {
             .map_err(decode)
     }
 
-    /// Wakes the owner. Called by a completer after it released the channel lock.
+    /// The owner's signal, taken by the completer that decided this waiter (under the lock
+    /// of the channel its entry was in), to wake it after unlocking.
+    fn take_wake(&self) -> Wake {
+        match &self.signal {
+            Signal::Thread(t) => Wake::Thread(t.clone()),
+            // `None` only after the deadline's alarm woke it, which decided it first.
+            Signal::Task(w) => Wake::Task(w.lock().take().unwrap_or_else(|| Waker::noop().clone())),
+        }
+    }
+
+    /// Wakes the owner (a deadline's alarm, under the alarm's lock).
     pub(crate) fn wake(&self) {
         match &self.signal {
             Signal::Thread(t) => t.unpark(),
@@ -230,36 +254,57 @@ impl Waiter {
     }
 }
 
-/// One arm of a select: the select's shared waiter and this arm's value slot.
-pub(crate) struct Packet<T> {
-    waiter: Arc<Waiter>,
+/// One arm's place in a select: the waiter while registered and the arm's value slot.
+/// Embedded in the arm (see "Lifetime of nodes and waiters").
+pub(crate) struct SelectNode<T> {
+    /// The select's waiter, set by the owner before the entry is queued (under the lock).
+    waiter: AtomicPtr<Waiter>,
     slot: Mutex<Option<T>>,
     /// The channel's epoch when a value was delivered into `slot` (see `Chan::epoch`).
     epoch: AtomicU32,
 }
 
-impl<T> std::fmt::Debug for Packet<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Packet")
-            .field("waiter", self.waiter())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> Packet<T> {
-    /// A packet for one arm of a select sharing `waiter`, holding `value` (a send) or
-    /// nothing (a receive).
-    pub(crate) fn shared(waiter: Arc<Waiter>, value: Option<T>) -> Packet<T> {
-        Packet {
-            waiter,
-            slot: Mutex::new(value),
+impl<T> Default for SelectNode<T> {
+    fn default() -> Self {
+        SelectNode {
+            waiter: AtomicPtr::new(std::ptr::null_mut()),
+            slot: Mutex::new(None),
             epoch: AtomicU32::new(0),
         }
     }
+}
 
-    /// The waiter deciding this packet.
-    pub(crate) fn waiter(&self) -> &Waiter {
-        &self.waiter
+impl<T> std::fmt::Debug for SelectNode<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelectNode").finish_non_exhaustive()
+    }
+}
+
+impl<T> SelectNode<T> {
+    /// Prepares the node to be queued for the select of `waiter`, holding `value` (a
+    /// send) or nothing (a receive). The owner calls it under the channel lock, just
+    /// before queuing the entry [`SelectNode::entry`] makes.
+    pub(crate) fn arm(&self, waiter: &Waiter, value: Option<T>) {
+        self.waiter
+            .store(waiter as *const Waiter as *mut Waiter, Ordering::Relaxed);
+        *self.slot.lock() = value;
+    }
+
+    /// The queue entry for this node as arm `arm` of its select.
+    pub(crate) fn entry(&self, arm: usize) -> Entry<T> {
+        Entry::Select {
+            node: SelectPtr(NonNull::from(self)),
+            arm,
+        }
+    }
+
+    /// Aborts the select this node was registered with (a select torn down without its
+    /// owner, see `RecvArm`'s `Drop`). Only while registered.
+    pub(crate) fn abort(&self) -> Result<(), Outcome> {
+        let w = self.waiter.load(Ordering::Relaxed);
+        // SAFETY: the node is registered, so its waiter is still in place (module rules:
+        // the owner unregisters every arm before its waiter goes, or leaks both).
+        unsafe { (*w).try_abort() }
     }
 
     /// The channel epoch recorded at delivery.
@@ -267,9 +312,78 @@ impl<T> Packet<T> {
         self.epoch.load(Ordering::Relaxed)
     }
 
-    /// Takes the slot's value (the received value, or a send's value given back).
+    /// Takes the slot's value (the received value, or a send's value given back). The
+    /// owner calls it only after locking the node's channel since the decision.
     pub(crate) fn take(&self) -> Option<T> {
         self.slot.lock().take()
+    }
+}
+
+/// A queued select node, as its channel's queue holds it: valid while queued, and, for
+/// the completer that pops it, until that completer unlocks the channel (module rules).
+pub(crate) struct SelectPtr<T>(NonNull<SelectNode<T>>);
+
+// SAFETY: used only under the lock of the channel it is queued in (module rules); the
+// value it moves goes between threads with it.
+unsafe impl<T: Send> Send for SelectPtr<T> {}
+
+impl<T> SelectPtr<T> {
+    fn node(&self) -> &SelectNode<T> {
+        // SAFETY: the owner keeps the node in place until it has locked this channel after
+        // the decision, and we hold this channel's lock (module rules).
+        unsafe { self.0.as_ref() }
+    }
+
+    fn waiter(&self) -> &Waiter {
+        // SAFETY: as for the node: the waiter outlives the owner's last lock of every
+        // channel it registered in; set before the entry was queued.
+        unsafe { &*self.node().waiter.load(Ordering::Relaxed) }
+    }
+}
+
+/// The deadline of a waiting async select: its timer aborts the select's waiter and wakes
+/// the task, through a pointer the owner clears ([`Alarm::detach`]) before the waiter
+/// goes. (The waiter lives in the select's future, which the timer cannot keep alive.)
+pub(crate) struct Alarm {
+    waiter: Mutex<WaiterPtr>,
+}
+
+struct WaiterPtr(*const Waiter);
+
+// SAFETY: the pointer is followed only under the alarm's lock while the owner has not
+// detached it, and `Waiter` is `Sync`.
+unsafe impl Send for WaiterPtr {}
+
+impl std::fmt::Debug for Alarm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alarm").finish_non_exhaustive()
+    }
+}
+
+impl Alarm {
+    /// An alarm for `waiter`, which must stay in place until [`Alarm::detach`].
+    pub(crate) fn new(waiter: &Waiter) -> Alarm {
+        Alarm {
+            waiter: Mutex::new(WaiterPtr(waiter)),
+        }
+    }
+
+    /// The deadline passed: abort the waiter if nobody decided it, and wake its owner.
+    pub(crate) fn ring(&self) {
+        let w = self.waiter.lock();
+        if !w.0.is_null() {
+            // SAFETY: not detached, and the owner detaches (taking this lock) before the
+            // waiter goes.
+            let waiter = unsafe { &*w.0 };
+            if waiter.try_abort().is_ok() {
+                waiter.wake();
+            }
+        }
+    }
+
+    /// The owner is done with the waiter: the alarm never touches it afterwards.
+    pub(crate) fn detach(&self) {
+        self.waiter.lock().0 = std::ptr::null();
     }
 }
 
@@ -281,8 +395,8 @@ pub(crate) enum Entry<T> {
     /// One arm of a select: decided by a CAS on the select's shared waiter, so that one
     /// select completes exactly one arm. May be stale (decided through another arm).
     Select {
-        /// The arm's packet.
-        packet: Arc<Packet<T>>,
+        /// The arm's node.
+        node: SelectPtr<T>,
         /// The arm's index in its select.
         arm: usize,
     },
@@ -294,13 +408,13 @@ impl<T> Entry<T> {
     pub(crate) fn is_of(&self, waiter: *const Waiter) -> bool {
         match self {
             Entry::Node(_) => false,
-            Entry::Select { packet, .. } => std::ptr::eq(packet.waiter(), waiter),
+            Entry::Select { node, .. } => std::ptr::eq(node.waiter(), waiter),
         }
     }
 
-    /// Whether this entry is the one registered with `packet`.
-    pub(crate) fn is_packet(&self, p: &Arc<Packet<T>>) -> bool {
-        matches!(self, Entry::Select { packet, .. } if Arc::ptr_eq(packet, p))
+    /// Whether this entry is the select node at `addr`.
+    pub(crate) fn is_select_node(&self, addr: *const ()) -> bool {
+        matches!(self, Entry::Select { node, .. } if node.0.as_ptr() as *const () == addr)
     }
 
     /// Whether this entry is the wait node at `addr`.
@@ -313,22 +427,23 @@ impl<T> Entry<T> {
     pub(crate) fn is_task(&self) -> bool {
         match self {
             Entry::Node(n) => n.is_task(),
-            Entry::Select { packet, .. } => packet.waiter().is_task(),
+            Entry::Select { node, .. } => node.waiter().is_task(),
         }
     }
 
     /// Hands `value` to this popped receiver, recording the channel's `epoch`.
     /// `Err(value)` if the entry is stale (its select was decided elsewhere).
-    pub(crate) fn deliver(self, value: T, epoch: u32) -> Result<Wake<T>, T> {
+    pub(crate) fn deliver(self, value: T, epoch: u32) -> Result<Wake, T> {
         match self {
             Entry::Node(n) => Ok(n.deliver(value, epoch)),
-            Entry::Select { packet, arm } => {
-                let mut slot = packet.slot.lock();
+            Entry::Select { node, arm } => {
+                let n = node.node();
+                let mut slot = n.slot.lock();
                 *slot = Some(value);
-                if packet.waiter().try_select(arm, false) {
-                    packet.epoch.store(epoch, Ordering::Relaxed);
+                n.epoch.store(epoch, Ordering::Relaxed);
+                if node.waiter().try_select(arm, false) {
                     drop(slot);
-                    Ok(Wake::Select(packet))
+                    Ok(node.waiter().take_wake())
                 } else {
                     Err(slot.take().expect("slot holds the value just put"))
                 }
@@ -337,29 +452,30 @@ impl<T> Entry<T> {
     }
 
     /// Takes the value offered by this popped sender. `None` if the entry is stale.
-    pub(crate) fn claim(self) -> Option<(T, Wake<T>)> {
+    pub(crate) fn claim(self) -> Option<(T, Wake)> {
         match self {
             Entry::Node(n) => Some(n.claim()),
-            Entry::Select { packet, arm } => {
-                if !packet.waiter().try_select(arm, false) {
+            Entry::Select { node, arm } => {
+                if !node.waiter().try_select(arm, false) {
                     return None;
                 }
-                let v = packet
+                let v = node
+                    .node()
                     .take()
                     .expect("a waiting sender's slot holds its value");
-                Some((v, Wake::Select(packet)))
+                Some((v, node.waiter().take_wake()))
             }
         }
     }
 
     /// Completes this popped entry with "closed". `None` if the entry is stale.
-    pub(crate) fn close(self) -> Option<Wake<T>> {
+    pub(crate) fn close(self) -> Option<Wake> {
         match self {
             Entry::Node(n) => Some(n.close()),
-            Entry::Select { packet, arm } => packet
+            Entry::Select { node, arm } => node
                 .waiter()
                 .try_select(arm, true)
-                .then_some(Wake::Select(packet)),
+                .then(|| node.waiter().take_wake()),
         }
     }
 
@@ -368,7 +484,7 @@ impl<T> Entry<T> {
     pub(crate) fn describe(&self, default: BlockedOp) -> Option<Waiting> {
         match self {
             Entry::Node(n) => Some(n.describe(default)),
-            Entry::Select { packet, .. } => self.is_live().then(|| packet.waiter().describe()),
+            Entry::Select { node, .. } => self.is_live().then(|| node.waiter().describe()),
         }
     }
 
@@ -376,28 +492,25 @@ impl<T> Entry<T> {
     pub(crate) fn is_live(&self) -> bool {
         match self {
             Entry::Node(_) => true,
-            Entry::Select { packet, .. } => packet.waiter().outcome() == Outcome::Waiting,
+            Entry::Select { node, .. } => node.waiter().outcome() == Outcome::Waiting,
         }
     }
 }
 
 /// A party to wake once the channel lock is released.
-pub(crate) enum Wake<T> {
+pub(crate) enum Wake {
     /// A blocked thread (a clone of its node's parker).
     Thread(Parker),
     /// A task (a clone of its node's waker).
     Task(Waker),
-    /// A select's waiter, through the arm's packet.
-    Select(Arc<Packet<T>>),
 }
 
-impl<T> Wake<T> {
+impl Wake {
     /// Wakes the party.
     pub(crate) fn wake(self) {
         match self {
             Wake::Thread(p) => p.unpark(),
             Wake::Task(w) => w.wake(),
-            Wake::Select(p) => p.waiter().wake(),
         }
     }
 }

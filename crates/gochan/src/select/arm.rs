@@ -10,21 +10,21 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::chan::core::{Chan, ChanGuard};
 use crate::chan::queue::{Pop, Push};
-use crate::chan::waiter::{Entry, Packet, Waiter, Wake};
+use crate::chan::waiter::{SelectNode, Waiter, Wake};
 use crate::chan::{Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
 
-/// The select's shared waiter, handed to each arm as it registers.
+/// The select's shared waiter, handed to each arm as it registers. The waiter stays in
+/// place until every arm registered with it is unregistered (`chan/waiter.rs`).
 #[doc(hidden)]
-pub struct Token {
-    pub(crate) waiter: Arc<Waiter>,
+pub struct Token<'w> {
+    pub(crate) waiter: &'w Waiter,
 }
 
-impl fmt::Debug for Token {
+impl fmt::Debug for Token<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.waiter.fmt(f)
     }
@@ -52,14 +52,16 @@ pub trait Arm {
     fn try_complete(&mut self) -> bool;
     /// Queues this arm as `index` of the select owning `token`. Returns `false` without
     /// queuing if the operation is ready right now.
-    fn register(&mut self, token: &Token, index: usize) -> bool;
-    /// Removes the queued entry (the select's waiter is decided elsewhere or aborted). A
-    /// send arm gets its value back.
+    fn register(&mut self, token: &Token<'_>, index: usize) -> bool;
+    /// After the select's waiter was decided or aborted: removes the queued entry if it is
+    /// still there, and locks the arm's channel once in any case, after which no completer
+    /// touches the arm's node (`chan/waiter.rs`). A send arm gets its value back unless
+    /// it was sent.
     fn unregister(&mut self);
-    /// A counterpart chose this arm; collect the outcome.
+    /// A counterpart chose this arm (called after [`Arm::unregister`]); collect the outcome.
     fn on_selected(&mut self, closed: bool);
-    /// An async select chose this arm but was dropped before returning: give a received
-    /// value back to the channel.
+    /// An async select chose this arm but was dropped before returning (called after
+    /// [`Arm::unregister`]): give a received value back to the channel.
     fn on_abandoned(&mut self, closed: bool);
     /// Channel identity and kind, for the dynamic select's typed accessors.
     fn identity(&self) -> (*const (), Kind);
@@ -97,7 +99,7 @@ unsafe impl<T: Send> Send for Held<'_, T> {}
 /// An arm's part in a locked pass: the lock it holds and the wake it owes.
 struct Locked<'a, T> {
     held: Option<Held<'a, T>>,
-    wake: Option<Wake<T>>,
+    wake: Option<Wake>,
 }
 
 impl<T> Default for Locked<'_, T> {
@@ -133,7 +135,13 @@ impl<'a, T> Locked<'a, T> {
 #[doc(hidden)]
 pub struct RecvArm<'a, T> {
     chan: &'a Chan<T>,
-    packet: Option<Arc<Packet<T>>>,
+    /// Its place in the channel's queue while the select waits.
+    node: SelectNode<T>,
+    /// Registered since the last unregister: `chan` must be locked once more before `node`
+    /// may go away (`chan/waiter.rs`).
+    registered: bool,
+    /// The select belongs to a task (a value handed to it counts in `handed`).
+    task: bool,
     result: Option<Result<T, RecvError>>,
     /// The channel's lock during a locked pass, and the wake it owes.
     locked: Locked<'a, T>,
@@ -144,7 +152,9 @@ impl<'a, T> RecvArm<'a, T> {
     pub fn new(rx: &'a Receiver<T>) -> Self {
         RecvArm {
             chan: &rx.chan,
-            packet: None,
+            node: SelectNode::default(),
+            registered: false,
+            task: false,
             result: None,
             locked: Locked::default(),
         }
@@ -212,38 +222,37 @@ impl<T> Arm for RecvArm<'_, T> {
         self.locked.flush_wake();
     }
 
-    fn register(&mut self, token: &Token, index: usize) -> bool {
+    fn register(&mut self, token: &Token<'_>, index: usize) -> bool {
         let mut inner = self.chan.lock_for_recv();
-        if self.chan.recv_ready(&mut inner, Some(&token.waiter)) {
+        if self.registered {
+            // Left queued by a select whose future was forgotten: it goes now.
+            self.chan.remove_select(&mut inner, self.node_addr(), false);
+        }
+        if self.chan.recv_ready(&mut inner, Some(token.waiter)) {
             return false;
         }
-        let p = Arc::new(Packet::shared(token.waiter.clone(), None));
-        self.chan.push_receiver(
-            &mut inner,
-            Entry::Select {
-                packet: p.clone(),
-                arm: index,
-            },
-        );
+        self.node.arm(token.waiter, None);
+        self.task = token.waiter.is_task();
+        self.chan.push_receiver(&mut inner, self.node.entry(index));
+        self.registered = true;
         drop(inner);
         self.chan.watch();
-        self.packet = Some(p);
         true
     }
 
     fn unregister(&mut self) {
-        if let Some(p) = self.packet.take() {
-            self.chan.remove_receiver(&p);
+        if std::mem::take(&mut self.registered) {
+            let mut inner = self.chan.lock();
+            self.chan.remove_select(&mut inner, self.node_addr(), false);
         }
     }
 
     fn on_selected(&mut self, closed: bool) {
-        let p = self.packet.take().expect("a chosen arm was registered");
         self.result = Some(if closed {
             Err(RecvError)
         } else {
-            let v = p.take().expect("a chosen receive holds its value");
-            if p.waiter().is_task() {
+            let v = self.node.take().expect("a chosen receive holds its value");
+            if self.task {
                 self.chan.handoff_taken();
             }
             Ok(v)
@@ -251,11 +260,9 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn on_abandoned(&mut self, closed: bool) {
-        if let Some(p) = self.packet.take() {
-            if !closed {
-                if let Some(v) = p.take() {
-                    self.chan.give_back(v, p.waiter().is_task(), p.epoch());
-                }
+        if !closed {
+            if let Some(v) = self.node.take() {
+                self.chan.give_back(v, self.task, self.node.epoch());
             }
         }
     }
@@ -265,14 +272,21 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 }
 
+impl<T> RecvArm<'_, T> {
+    fn node_addr(&self) -> *const () {
+        &self.node as *const SelectNode<T> as *const ()
+    }
+}
+
 impl<T> Drop for RecvArm<'_, T> {
     fn drop(&mut self) {
-        // Only reached with a packet if a select was torn down abnormally (a panic).
-        if let Some(p) = self.packet.take() {
-            if p.waiter().try_abort().is_ok() {
-                self.chan.remove_receiver(&p);
-            } else if let Some(v) = p.take() {
-                self.chan.give_back(v, p.waiter().is_task(), p.epoch());
+        // Still registered only if its select's future was forgotten: the waiter is then
+        // leaked with it, so still in place. A value handed over goes back.
+        if self.registered {
+            let _ = self.node.abort();
+            self.unregister();
+            if let Some(v) = self.node.take() {
+                self.chan.give_back(v, self.task, self.node.epoch());
             }
         }
     }
@@ -289,7 +303,10 @@ impl<T> fmt::Debug for RecvArm<'_, T> {
 pub struct SendArm<'a, T> {
     chan: &'a Chan<T>,
     value: Option<T>,
-    packet: Option<Arc<Packet<T>>>,
+    /// Its place in the channel's queue while the select waits (holding the value).
+    node: SelectNode<T>,
+    /// As for [`RecvArm`].
+    registered: bool,
     result: Option<Result<(), SendError<T>>>,
     /// The channel's lock during a locked pass, and the wake it owes.
     locked: Locked<'a, T>,
@@ -301,7 +318,8 @@ impl<'a, T> SendArm<'a, T> {
         SendArm {
             chan: &tx.chan,
             value: Some(value),
-            packet: None,
+            node: SelectNode::default(),
+            registered: false,
             result: None,
             locked: Locked::default(),
         }
@@ -378,52 +396,46 @@ impl<T> Arm for SendArm<'_, T> {
         self.locked.flush_wake();
     }
 
-    fn register(&mut self, token: &Token, index: usize) -> bool {
+    fn register(&mut self, token: &Token<'_>, index: usize) -> bool {
+        let mut inner = self.chan.lock();
+        if self.registered {
+            // Left queued by a select whose future was forgotten: it goes now.
+            self.take_back(&mut inner);
+        }
         if self.value.is_none() {
             return true; // spent by an earlier select: never ready again
         }
-        let mut inner = self.chan.lock();
-        if self.chan.send_ready(&mut inner, Some(&token.waiter)) {
+        if self.chan.send_ready(&mut inner, Some(token.waiter)) {
             return false;
         }
-        let p = Arc::new(Packet::shared(token.waiter.clone(), self.value.take()));
-        self.chan.push_sender(
-            &mut inner,
-            Entry::Select {
-                packet: p.clone(),
-                arm: index,
-            },
-        );
+        self.node.arm(token.waiter, self.value.take());
+        self.chan.push_sender(&mut inner, self.node.entry(index));
+        self.registered = true;
         drop(inner);
         self.chan.watch();
-        self.packet = Some(p);
         true
     }
 
     fn unregister(&mut self) {
-        if let Some(p) = self.packet.take() {
-            self.chan.remove_sender(&p);
-            self.value = p.take();
+        if self.registered {
+            let mut inner = self.chan.lock();
+            self.take_back(&mut inner);
         }
     }
 
     fn on_selected(&mut self, closed: bool) {
-        let p = self.packet.take().expect("a chosen arm was registered");
         self.result = Some(if closed {
-            Err(SendError(p.take().expect("a failed send keeps its value")))
+            Err(SendError(
+                self.value.take().expect("a failed send keeps its value"),
+            ))
         } else {
             Ok(())
         });
     }
 
-    fn on_abandoned(&mut self, closed: bool) {
-        if let Some(p) = self.packet.take() {
-            // Chosen and not closed: the receiver that chose it owns the value (it CASed
-            // first and is taking it now). Only a closed channel's value is ours again.
-            if closed {
-                self.value = p.take();
-            }
-        }
+    fn on_abandoned(&mut self, _closed: bool) {
+        // Chosen and not closed: the receiver that chose it took the value. Closed: the
+        // value came back in `unregister`.
     }
 
     fn identity(&self) -> (*const (), Kind) {
@@ -431,12 +443,25 @@ impl<T> Arm for SendArm<'_, T> {
     }
 }
 
+impl<T> SendArm<'_, T> {
+    /// Under the channel lock: removes the entry if still queued and takes back the value
+    /// if no receiver took it.
+    fn take_back(&mut self, inner: &mut crate::chan::core::Inner<T>) {
+        let addr = &self.node as *const SelectNode<T> as *const ();
+        self.chan.remove_select(inner, addr, true);
+        if let Some(v) = self.node.take() {
+            self.value = Some(v);
+        }
+        self.registered = false;
+    }
+}
+
 impl<T> Drop for SendArm<'_, T> {
     fn drop(&mut self) {
-        if let Some(p) = self.packet.take() {
-            if p.waiter().try_abort().is_ok() {
-                self.chan.remove_sender(&p);
-            }
+        // As for `RecvArm`: only after a forgotten select.
+        if self.registered {
+            let _ = self.node.abort();
+            self.unregister();
         }
     }
 }
@@ -479,7 +504,7 @@ impl<F: Future> Arm for FutArm<'_, F> {
         false
     }
 
-    fn register(&mut self, _token: &Token, _index: usize) -> bool {
+    fn register(&mut self, _token: &Token<'_>, _index: usize) -> bool {
         true
     }
 

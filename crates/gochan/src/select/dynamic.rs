@@ -215,7 +215,9 @@ impl<'a> Select<'a> {
         let biased = self.biased;
         let mut list: Vec<&mut (dyn Arm + Send)> =
             self.arms.iter_mut().map(|a| &mut **a as _).collect();
-        let i = engine::run_async(&mut list, biased, Mode::Block)
+        // SAFETY: the arms are boxed and owned by `self`, borrowed for the future's life:
+        // they never move (a box is dropped, unregistering its arm, or leaked).
+        let i = unsafe { engine::run_async(&mut list, biased, Mode::Block) }
             .await
             .expect("a blocking select completes an arm");
         drop(list);

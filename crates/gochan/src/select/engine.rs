@@ -20,13 +20,14 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::arm::{Arm, Token};
-use crate::chan::waiter::{Outcome, Waiter};
+use crate::chan::waiter::{Alarm, Outcome, Waiter};
 use crate::time::service::{self, Handle};
 
 /// How long a blocking select may wait.
@@ -250,7 +251,7 @@ fn poll_futures_once<A: Arm + ?Sized>(
 }
 
 /// Step 2. Returns `false` if an arm was ready while registering (the caller aborts).
-fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Token) -> bool {
+fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Token<'_>) -> bool {
     for i in order.iter() {
         if token.waiter.outcome() != Outcome::Waiting {
             return true; // already chosen through an earlier arm
@@ -262,22 +263,56 @@ fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Tok
     true
 }
 
-/// Steps 3-4 after the waiter was decided: unregister the losers, collect the winner.
+/// Steps 3-4 after the waiter was decided: unregister every arm (which locks each of their
+/// channels once more, the winner's too, so no completer touches an arm afterwards), then
+/// collect the winner.
 fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usize> {
     // A value handed over while waiting is an operation of this thread too.
     #[cfg(feature = "debug-handles")]
     crate::debug::threads::note_op();
-    let chosen = match outcome {
+    for a in arms.iter_mut() {
+        a.unregister();
+    }
+    match outcome {
         Outcome::Selected { arm, closed } => {
             arms[arm].on_selected(closed);
             Some(arm)
         }
         _ => None,
+    }
+}
+
+/// A select torn down while registered (a dropped future, a panic while parked): decides
+/// the waiter (an abort, or the counterpart's choice), unregisters every arm and gives a
+/// value handed to the chosen arm back to its channel.
+fn abandon<A: Arm + ?Sized>(arms: &mut [&mut A], waiter: &Waiter) {
+    let chosen = match waiter.try_abort() {
+        Err(Outcome::Selected { arm, closed }) => Some((arm, closed)),
+        _ => None,
     };
     for a in arms.iter_mut() {
         a.unregister();
     }
-    chosen
+    if let Some((arm, closed)) = chosen {
+        arms[arm].on_abandoned(closed);
+    }
+}
+
+/// A blocking select's registration: the waiter is in [`run`]'s frame and the arms in
+/// the caller's, so a panic while parked (the tokio check) must unregister them before
+/// the waiter goes.
+struct Registration<'r, 'x, 'w, A: Arm + ?Sized> {
+    arms: &'r mut [&'x mut A],
+    waiter: &'w Waiter,
+    live: bool,
+}
+
+impl<A: Arm + ?Sized> Drop for Registration<'_, '_, '_, A> {
+    fn drop(&mut self) {
+        if self.live {
+            abandon(self.arms, self.waiter);
+        }
+    }
 }
 
 /// Runs a blocking (or non-blocking, or deadline-bounded) select. Returns the index of
@@ -321,48 +356,76 @@ pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Op
             // The last word of an expired select is an atomic pass, as for `default`.
             return try_pass(arms, &order, true, None);
         }
-        let token = Token {
-            waiter: Arc::new(Waiter::for_thread(std::panic::Location::caller())),
-        };
+        let waiter = Waiter::for_thread(std::panic::Location::caller());
+        let token = Token { waiter: &waiter };
         crate::prim::select_begin();
-        let outcome = if register_all(arms, &order, &token) {
-            token
-                .waiter
-                .wait(deadline, crate::prim::blocking::Op::Select)
+        let mut reg = Registration {
+            arms: &mut *arms,
+            waiter: &waiter,
+            live: true,
+        };
+        let outcome = if register_all(reg.arms, &order, &token) {
+            waiter.wait(deadline, crate::prim::blocking::Op::Select)
         } else {
-            match token.waiter.try_abort() {
+            match waiter.try_abort() {
                 Ok(()) => {
-                    finish(arms, Outcome::Aborted);
+                    reg.live = false;
+                    finish(reg.arms, Outcome::Aborted);
                     continue;
                 }
                 Err(o) => o,
             }
         };
-        return finish(arms, outcome);
+        reg.live = false;
+        return finish(reg.arms, outcome);
     }
 }
 
-/// The future of an async select; resolves to the index of the completed arm, or `None`
-/// when a non-blocking (`default`) select found nothing ready or its deadline passed.
-///
-/// # Cancel safety
-/// Dropping it while waiting removes every registration: no send happens and a send arm
-/// keeps its value. If a counterpart had already chosen an arm, a received value goes back
-/// to its channel (a send that was chosen has happened, as with any completed send).
-#[doc(hidden)]
-#[must_use = "futures do nothing unless polled"]
-pub struct SelectFuture<'s, 'a> {
-    arms: &'s mut [&'a mut (dyn Arm + Send)],
-    biased: bool,
-    mode: Mode,
-    /// The registration of a waiting select (its waiter), if any.
-    token: Option<Token>,
-    /// The timer that aborts `token`'s waiter at the deadline (`Mode::Until`).
-    timer: Option<Handle>,
-    /// Whether any arm is a future (`pat = future => body`), polled on every wake.
-    has_futures: bool,
-    /// Where the select was called (for `debug::blocked`).
-    location: &'static std::panic::Location<'static>,
+pin_project_lite::pin_project! {
+    /// The future of an async select; resolves to the index of the completed arm, or
+    /// `None` when a non-blocking (`default`) select found nothing ready or its deadline
+    /// passed.
+    ///
+    /// The select's waiter lives in the future and each arm's queue entry in the arm, so
+    /// waiting allocates nothing (a deadline adds its timer); the future is `!Unpin` for
+    /// that reason.
+    ///
+    /// # Cancel safety
+    /// Dropping it while waiting removes every registration: no send happens and a send
+    /// arm keeps its value. If a counterpart had already chosen an arm, a received value
+    /// goes back to its channel (a send that was chosen has happened, as with any
+    /// completed send).
+    #[doc(hidden)]
+    #[must_use = "futures do nothing unless polled"]
+    #[project = SelectFutureProj]
+    pub struct SelectFuture<'s, 'a> {
+        arms: &'s mut [&'a mut (dyn Arm + Send)],
+        biased: bool,
+        mode: Mode,
+        // The waiter of the current registration: the arms' queue entries point to it, so
+        // it stays in place (the future is pinned) until they are unregistered.
+        waiter: Option<Waiter>,
+        // Whether the arms are registered with `waiter`.
+        registered: bool,
+        // The timer that aborts the waiter at the deadline (`Mode::Until`).
+        timer: Option<(Handle, Arc<Alarm>)>,
+        // Whether any arm is a future (`pat = future => body`), polled on every wake.
+        has_futures: bool,
+        // Where the select was called (for `debug::blocked`).
+        location: &'static std::panic::Location<'static>,
+        #[pin]
+        _pinned: PhantomPinned,
+    }
+
+    impl PinnedDrop for SelectFuture<'_, '_> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            this.stop_timer();
+            if std::mem::take(this.registered) {
+                abandon(this.arms, this.waiter.as_ref().expect("registered with a waiter"));
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SelectFuture<'_, '_> {
@@ -370,7 +433,7 @@ impl std::fmt::Debug for SelectFuture<'_, '_> {
         f.debug_struct("SelectFuture")
             .field("arms", &self.arms.len())
             .field("mode", &self.mode)
-            .field("waiting", &self.token.is_some())
+            .field("waiting", &self.registered)
             .finish()
     }
 }
@@ -378,9 +441,15 @@ impl std::fmt::Debug for SelectFuture<'_, '_> {
 /// Starts an async select over `arms`: [`Mode::Block`] waits for an arm,
 /// [`Mode::NonBlock`] makes one atomic pass, [`Mode::Until`] waits until the deadline (an
 /// expired one is a non-blocking pass).
+///
+/// # Safety
+/// The arms' queue entries live in the arms: they must stay in place (not be moved) until
+/// the returned future is dropped or has completed. The macros and `Select` guarantee it:
+/// the arms are locals of the block that awaits the future in place, or boxed. (Leaking
+/// the future and then moving the arms is what this rules out.)
 #[doc(hidden)]
 #[track_caller]
-pub fn run_async<'s, 'a>(
+pub unsafe fn run_async<'s, 'a>(
     arms: &'s mut [&'a mut (dyn Arm + Send)],
     biased: bool,
     mode: Mode,
@@ -390,35 +459,43 @@ pub fn run_async<'s, 'a>(
         arms,
         biased,
         mode,
-        token: None,
+        waiter: None,
+        registered: false,
         timer: None,
         has_futures,
         location: std::panic::Location::caller(),
+        _pinned: PhantomPinned,
     }
 }
 
-impl SelectFuture<'_, '_> {
-    /// The waiter was decided: unregister, stop the deadline timer, collect the winner.
-    fn decided(&mut self, outcome: Outcome) -> Option<usize> {
-        self.token = None;
-        if let Some(h) = self.timer.take() {
-            h.cancel();
+impl SelectFutureProj<'_, '_, '_> {
+    /// Stops the deadline timer; its alarm no longer touches the waiter.
+    fn stop_timer(&mut self) {
+        if let Some((timer, alarm)) = self.timer.take() {
+            alarm.detach();
+            timer.cancel();
         }
+    }
+
+    /// The waiter was decided: stop the timer, unregister, collect the winner.
+    fn decided(&mut self, outcome: Outcome) -> Option<usize> {
+        self.stop_timer();
+        *self.registered = false;
         finish(self.arms, outcome)
     }
 
     /// While registered: polls the future arms; a ready one wins if it aborts the waiter
     /// before a channel arm is chosen.
     fn poll_futures(&mut self, cx: &mut Context<'_>) -> Option<Option<usize>> {
-        if !self.has_futures {
+        if !*self.has_futures {
             return None;
         }
-        let order = Order::new(self.arms.len(), self.biased);
+        let order = Order::new(self.arms.len(), *self.biased);
         let ready = order
             .iter()
             .find(|&i| self.arms[i].is_future() && self.arms[i].poll_ready(cx))?;
-        let token = self.token.as_ref().expect("registered");
-        Some(match token.waiter.try_abort() {
+        let waiter = self.waiter.as_ref().expect("registered");
+        Some(match waiter.try_abort() {
             Ok(()) => {
                 self.decided(Outcome::Aborted);
                 Some(ready)
@@ -429,11 +506,11 @@ impl SelectFuture<'_, '_> {
 
     /// The first poll: try every arm, then register and wait.
     fn start(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
-        let deadline = match self.mode {
+        let deadline = match *self.mode {
             Mode::Block => None,
             Mode::Until(d) if d > crate::time::now() => Some(d),
             Mode::NonBlock | Mode::Until(_) => {
-                let order = Order::new(self.arms.len(), self.biased);
+                let order = Order::new(self.arms.len(), *self.biased);
                 let atomic = self.arms.len() > 1;
                 let fcx = self.has_futures.then_some(cx);
                 return Poll::Ready(try_pass(self.arms, &order, atomic, fcx));
@@ -444,7 +521,7 @@ impl SelectFuture<'_, '_> {
             "gochan: select_async with no arms would never complete"
         );
         loop {
-            let order = Order::new(self.arms.len(), self.biased);
+            let order = Order::new(self.arms.len(), *self.biased);
             // Future arms are polled with `cx`; without any, the pass is the sync one.
             let fcx = self.has_futures.then_some(&mut *cx);
             if let Some(i) = try_pass(self.arms, &order, false, fcx) {
@@ -454,27 +531,29 @@ impl SelectFuture<'_, '_> {
                 let fcx = self.has_futures.then_some(&mut *cx);
                 return Poll::Ready(try_pass(self.arms, &order, true, fcx));
             }
-            let token = Token {
-                waiter: Arc::new(Waiter::for_task(cx.waker(), self.location)),
-            };
+            // Nothing is registered with an earlier waiter: it may be replaced in place.
+            let waiter: &Waiter = self
+                .waiter
+                .insert(Waiter::for_task(cx.waker(), self.location));
+            let token = Token { waiter };
             if register_all(self.arms, &order, &token) {
-                let outcome = token.waiter.outcome();
+                *self.registered = true;
+                let outcome = waiter.outcome();
                 if outcome != Outcome::Waiting {
-                    return Poll::Ready(finish(self.arms, outcome));
+                    return Poll::Ready(self.decided(outcome));
                 }
                 if let Some(d) = deadline {
-                    let waiter = token.waiter.clone();
-                    self.timer = Some(service::schedule(d, move |_| {
-                        if waiter.try_abort().is_ok() {
-                            waiter.wake();
-                        }
+                    let alarm = Arc::new(Alarm::new(waiter));
+                    let ring = alarm.clone();
+                    let timer = service::schedule(d, move |_| {
+                        ring.ring();
                         None
-                    }));
+                    });
+                    *self.timer = Some((timer, alarm));
                 }
-                self.token = Some(token);
                 return Poll::Pending;
             }
-            match token.waiter.try_abort() {
+            match waiter.try_abort() {
                 Ok(()) => {
                     finish(self.arms, Outcome::Aborted);
                 }
@@ -487,42 +566,21 @@ impl SelectFuture<'_, '_> {
 impl Future for SelectFuture<'_, '_> {
     type Output = Option<usize>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
-        let this = &mut *self;
-        let Some(token) = &this.token else {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let mut this = self.project();
+        if !*this.registered {
             return this.start(cx);
-        };
-        token.waiter.set_waker(cx.waker());
-        let outcome = token.waiter.outcome();
+        }
+        let waiter = this.waiter.as_ref().expect("registered");
+        waiter.set_waker(cx.waker());
+        let outcome = waiter.outcome();
         if outcome != Outcome::Waiting {
-            // `Aborted` here is the deadline timer's doing: the select timed out.
+            // `Aborted` here is the deadline alarm's doing: the select timed out.
             return Poll::Ready(this.decided(outcome));
         }
         match this.poll_futures(cx) {
             Some(done) => Poll::Ready(done),
             None => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for SelectFuture<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(h) = self.timer.take() {
-            h.cancel();
-        }
-        let Some(token) = self.token.take() else {
-            return;
-        };
-        let chosen = match token.waiter.try_abort() {
-            Ok(()) => None,
-            Err(Outcome::Selected { arm, closed }) => Some((arm, closed)),
-            Err(_) => None,
-        };
-        if let Some((arm, closed)) = chosen {
-            self.arms[arm].on_abandoned(closed);
-        }
-        for a in self.arms.iter_mut() {
-            a.unregister();
         }
     }
 }

@@ -374,11 +374,15 @@ macro_rules! __select_run {
     (async $biased:tt $def:tt [$($arm:expr),*]) => {{
         let __list: &mut [&mut (dyn $crate::select::__private::Arm + ::core::marker::Send)] =
             &mut [$($arm),*];
-        $crate::select::__private::run_async(
-            __list,
-            $biased,
-            $crate::__select_mode!($def),
-        )
+        // SAFETY: the arms are locals of this block, which awaits the future in place: they
+        // stay where they are until the future is dropped or done.
+        unsafe {
+            $crate::select::__private::run_async(
+                __list,
+                $biased,
+                $crate::__select_mode!($def),
+            )
+        }
         .await
     }};
 }

@@ -109,11 +109,7 @@ impl service::Target for TimerCore {
 impl TimerCore {
     /// Sends `now` (a full buffer means the reader is behind: the tick is dropped, like
     /// Go) and computes the next firing of a ticker. Returns it with the receiver to wake.
-    fn fire_locked(
-        &self,
-        st: &mut TState,
-        now: Instant,
-    ) -> (Option<Instant>, Option<Wake<Instant>>) {
+    fn fire_locked(&self, st: &mut TState, now: Instant) -> (Option<Instant>, Option<Wake>) {
         let wake = {
             let mut inner = self.chan.lock();
             self.chan
