@@ -995,3 +995,29 @@ fn tokio_timeout_cancel_never_loses() {
         assert!(timeouts > 0, "no receive was cancelled");
     });
 }
+
+/// A `Select::select_async` future leaked (`mem::forget`) after a sender handed its
+/// receive arm a value, then the same `Select` used again: the forgotten select ends when
+/// its arms register anew, and the handed value goes back to its channel instead of being
+/// lost (the arms' queue entries live in the arms, so re-registering must settle the old
+/// registration first).
+#[test]
+fn select_reused_after_its_future_was_forgotten_loses_nothing() {
+    let (tx, rx) = gochan::bounded::<u64>(0);
+    let (_tx2, rx2) = gochan::bounded::<u64>(0);
+    let mut sel = Select::new();
+    sel.recv(&rx);
+    sel.recv(&rx2);
+    {
+        let mut fut = Box::pin(sel.select_async());
+        assert!(fut.as_mut().poll(&mut noop_cx()).is_pending());
+        // The select is registered: this send hands its value to arm 0.
+        thread::spawn(move || tx.send(7)).join().unwrap().unwrap();
+        std::mem::forget(fut);
+    }
+    let op = sel
+        .select_timeout(Duration::from_secs(5))
+        .expect("the handed value is back in the channel");
+    assert_eq!(op.index(), 0);
+    assert_eq!(op.recv(&rx), Ok(7));
+}

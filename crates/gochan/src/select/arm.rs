@@ -223,11 +223,8 @@ impl<T> Arm for RecvArm<'_, T> {
     }
 
     fn register(&mut self, token: &Token<'_>, index: usize) -> bool {
+        self.forget_old();
         let mut inner = self.chan.lock_for_recv();
-        if self.registered {
-            // Left queued by a select whose future was forgotten: it goes now.
-            self.chan.remove_select(&mut inner, self.node_addr(), false);
-        }
         if self.chan.recv_ready(&mut inner, Some(token.waiter)) {
             return false;
         }
@@ -276,12 +273,11 @@ impl<T> RecvArm<'_, T> {
     fn node_addr(&self) -> *const () {
         &self.node as *const SelectNode<T> as *const ()
     }
-}
 
-impl<T> Drop for RecvArm<'_, T> {
-    fn drop(&mut self) {
-        // Still registered only if its select's future was forgotten: the waiter is then
-        // leaked with it, so still in place. A value handed over goes back.
+    /// Still registered only if its select's future was forgotten (the waiter is then
+    /// leaked with it, so still in place) and the arm is used again or dropped: that select
+    /// ends here, and a value handed to this arm goes back to the channel.
+    fn forget_old(&mut self) {
         if self.registered {
             let _ = self.node.abort();
             self.unregister();
@@ -289,6 +285,12 @@ impl<T> Drop for RecvArm<'_, T> {
                 self.chan.give_back(v, self.task, self.node.epoch());
             }
         }
+    }
+}
+
+impl<T> Drop for RecvArm<'_, T> {
+    fn drop(&mut self) {
+        self.forget_old();
     }
 }
 
@@ -397,14 +399,11 @@ impl<T> Arm for SendArm<'_, T> {
     }
 
     fn register(&mut self, token: &Token<'_>, index: usize) -> bool {
-        let mut inner = self.chan.lock();
-        if self.registered {
-            // Left queued by a select whose future was forgotten: it goes now.
-            self.take_back(&mut inner);
-        }
+        self.forget_old();
         if self.value.is_none() {
             return true; // spent by an earlier select: never ready again
         }
+        let mut inner = self.chan.lock();
         if self.chan.send_ready(&mut inner, Some(token.waiter)) {
             return false;
         }
@@ -454,15 +453,20 @@ impl<T> SendArm<'_, T> {
         }
         self.registered = false;
     }
-}
 
-impl<T> Drop for SendArm<'_, T> {
-    fn drop(&mut self) {
-        // As for `RecvArm`: only after a forgotten select.
+    /// As `RecvArm`'s: ends a forgotten select's registration (the value comes back
+    /// unless a receiver took it).
+    fn forget_old(&mut self) {
         if self.registered {
             let _ = self.node.abort();
             self.unregister();
         }
+    }
+}
+
+impl<T> Drop for SendArm<'_, T> {
+    fn drop(&mut self) {
+        self.forget_old();
     }
 }
 
