@@ -5,20 +5,27 @@
 //! function: no other test thread allocates meanwhile.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Context;
 use std::time::Duration;
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations made by this thread.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
         // SAFETY: same layout contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -35,12 +42,12 @@ static ALLOC: Counting = Counting;
 fn allocs_of_a_pending_poll<F: Future>(fut: F) -> usize {
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
     let mut fut = pin!(fut);
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocs();
     assert!(
         fut.as_mut().poll(&mut cx).is_pending(),
         "the wait completed"
     );
-    ALLOCS.load(Ordering::Relaxed) - before
+    allocs() - before
 }
 
 #[test]
@@ -75,12 +82,12 @@ fn waits_allocate_nothing() {
                 tx2.send(String::new()).unwrap();
             }
         });
-        let before = ALLOCS.load(Ordering::Relaxed);
+        let before = allocs();
         gochan::select! {
             recv(rx) -> _ => unreachable!(),
             recv(rx2) -> v => assert!(v.is_ok()),
         }
-        let n = ALLOCS.load(Ordering::Relaxed) - before;
+        let n = allocs() - before;
         t.join().unwrap();
         if round == 1 {
             assert_eq!(n, 0, "a parked select! allocated");
