@@ -1,8 +1,9 @@
-//! Waiting allocates nothing (issue 13): a pending async receive, send and
-//! `select_async!` (and a blocking `select!` that parks) count zero heap allocations per
-//! wait, measured with a counting global allocator. Each channel waits once first, so its
-//! wait queues (allocated on a channel's first wait, then kept) are in place. One test
-//! function: no other test thread allocates meanwhile.
+//! Waiting allocates nothing (issue 13): a pending async receive, send, `select_async!`
+//! and `Select::select_async` (and a blocking `select!` that parks) count zero heap
+//! allocations per wait, measured with a counting global allocator. Each channel waits
+//! once first, so its wait queues (allocated on a channel's first wait, then kept) are in
+//! place. Only the waiting thread's allocations count (a partner thread's own bookkeeping,
+//! e.g. the `debug-handles` feature's per-thread record, is not the wait's).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -56,6 +57,17 @@ fn waits_allocate_nothing() {
     let (tx2, rx2) = gochan::bounded::<String>(0);
     let (full_tx, _full_rx) = gochan::bounded::<u64>(1);
     full_tx.send(0).unwrap();
+    // A dynamic `Select` built once and waited on again (its arms are boxed when added).
+    let mut sel = gochan::Select::new();
+    sel.recv(&rx);
+    sel.recv(&rx2);
+    for round in 0..2 {
+        let dynamic = allocs_of_a_pending_poll(sel.select_async());
+        if round == 1 {
+            assert_eq!(dynamic, 0, "a pending Select::select_async allocated");
+        }
+    }
+    drop(sel);
     for round in 0..2 {
         let recv = allocs_of_a_pending_poll(rx.recv_async());
         let send = allocs_of_a_pending_poll(full_tx.send_async(1));

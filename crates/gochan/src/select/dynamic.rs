@@ -213,14 +213,11 @@ impl<'a> Select<'a> {
     /// ```
     pub async fn select_async(&mut self) -> SelectedOperation<'_, 'a> {
         let biased = self.biased;
-        let mut list: Vec<&mut (dyn Arm + Send)> =
-            self.arms.iter_mut().map(|a| &mut **a as _).collect();
         // SAFETY: the arms are boxed and owned by `self`, borrowed for the future's life:
         // they never move (a box is dropped, unregistering its arm, or leaked).
-        let i = unsafe { engine::run_async(&mut list, biased, Mode::Block) }
+        let i = unsafe { engine::run_async(&mut self.arms, biased, Mode::Block) }
             .await
             .expect("a blocking select completes an arm");
-        drop(list);
         SelectedOperation {
             index: i,
             sel: self,
@@ -229,9 +226,7 @@ impl<'a> Select<'a> {
 
     #[track_caller]
     fn run(&mut self, mode: Mode) -> Option<usize> {
-        let mut list: Vec<&mut (dyn Arm + Send)> =
-            self.arms.iter_mut().map(|a| &mut **a as _).collect();
-        engine::run(&mut list, mode, self.biased)
+        engine::run(&mut self.arms, mode, self.biased)
     }
 }
 

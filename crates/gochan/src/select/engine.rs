@@ -21,6 +21,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::marker::PhantomPinned;
+use std::ops::DerefMut;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -151,8 +152,8 @@ const VALIDATED_PASSES: u32 = if cfg!(loom) { 1 } else { 8 };
 /// [`VALIDATED_PASSES`] tries (heavy churn) it locks every channel instead
 /// ([`locked_pass`]), so the pass is bounded. Future arms are polled with `cx` (an async
 /// select); without one they are never ready.
-fn try_pass<A: Arm + ?Sized>(
-    arms: &mut [&mut A],
+fn try_pass<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
     order: &Order,
     atomic: bool,
     mut cx: Option<&mut Context<'_>>,
@@ -194,8 +195,8 @@ fn try_pass<A: Arm + ?Sized>(
 /// Tries each arm once in `order` (future arms polled with `cx`): the first that
 /// completes.
 #[inline]
-fn one_pass<A: Arm + ?Sized>(
-    arms: &mut [&mut A],
+fn one_pass<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
     order: &Order,
     mut cx: Option<&mut Context<'_>>,
 ) -> Option<usize> {
@@ -212,7 +213,10 @@ fn one_pass<A: Arm + ?Sized>(
 ///
 /// Lock order: other code holds one channel lock at a time, and every locked pass takes
 /// its locks in address order, so no cycle can form.
-fn locked_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order) -> Option<Option<usize>> {
+fn locked_pass<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
+    order: &Order,
+) -> Option<Option<usize>> {
     let mut by_chan: Vec<(usize, usize)> = arms
         .iter()
         .enumerate()
@@ -239,8 +243,8 @@ fn locked_pass<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order) -> Option<Op
 }
 
 /// Polls the future arms once, in `order` (after a locked pass found no channel ready).
-fn poll_futures_once<A: Arm + ?Sized>(
-    arms: &mut [&mut A],
+fn poll_futures_once<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
     order: &Order,
     cx: Option<&mut Context<'_>>,
 ) -> Option<usize> {
@@ -251,7 +255,11 @@ fn poll_futures_once<A: Arm + ?Sized>(
 }
 
 /// Step 2. Returns `false` if an arm was ready while registering (the caller aborts).
-fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Token<'_>) -> bool {
+fn register_all<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
+    order: &Order,
+    token: &Token<'_>,
+) -> bool {
     for i in order.iter() {
         if token.waiter.outcome() != Outcome::Waiting {
             return true; // already chosen through an earlier arm
@@ -266,7 +274,10 @@ fn register_all<A: Arm + ?Sized>(arms: &mut [&mut A], order: &Order, token: &Tok
 /// Steps 3-4 after the waiter was decided: unregister every arm (which locks each of their
 /// channels once more, the winner's too, so no completer touches an arm afterwards), then
 /// collect the winner.
-fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usize> {
+fn finish<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
+    outcome: Outcome,
+) -> Option<usize> {
     // A value handed over while waiting is an operation of this thread too.
     #[cfg(feature = "debug-handles")]
     crate::debug::threads::note_op();
@@ -285,7 +296,7 @@ fn finish<A: Arm + ?Sized>(arms: &mut [&mut A], outcome: Outcome) -> Option<usiz
 /// A select torn down while registered (a dropped future, a panic while parked): decides
 /// the waiter (an abort, or the counterpart's choice), unregisters every arm and gives a
 /// value handed to the chosen arm back to its channel.
-fn abandon<A: Arm + ?Sized>(arms: &mut [&mut A], waiter: &Waiter) {
+fn abandon<A: Arm + ?Sized, R: DerefMut<Target = A>>(arms: &mut [R], waiter: &Waiter) {
     let chosen = match waiter.try_abort() {
         Err(Outcome::Selected { arm, closed }) => Some((arm, closed)),
         _ => None,
@@ -301,13 +312,13 @@ fn abandon<A: Arm + ?Sized>(arms: &mut [&mut A], waiter: &Waiter) {
 /// A blocking select's registration: the waiter is in [`run`]'s frame and the arms in
 /// the caller's, so a panic while parked (the tokio check) must unregister them before
 /// the waiter goes.
-struct Registration<'r, 'x, 'w, A: Arm + ?Sized> {
-    arms: &'r mut [&'x mut A],
+struct Registration<'r, 'w, A: Arm + ?Sized, R: DerefMut<Target = A>> {
+    arms: &'r mut [R],
     waiter: &'w Waiter,
     live: bool,
 }
 
-impl<A: Arm + ?Sized> Drop for Registration<'_, '_, '_, A> {
+impl<A: Arm + ?Sized, R: DerefMut<Target = A>> Drop for Registration<'_, '_, A, R> {
     fn drop(&mut self) {
         if self.live {
             abandon(self.arms, self.waiter);
@@ -324,7 +335,11 @@ impl<A: Arm + ?Sized> Drop for Registration<'_, '_, '_, A> {
 /// instead, since no Rust program can mean it.
 #[doc(hidden)]
 #[track_caller]
-pub fn run<A: Arm + ?Sized>(arms: &mut [&mut A], mode: Mode, biased: bool) -> Option<usize> {
+pub fn run<A: Arm + ?Sized, R: DerefMut<Target = A>>(
+    arms: &mut [R],
+    mode: Mode,
+    biased: bool,
+) -> Option<usize> {
     let deadline = match mode {
         Mode::Block => None,
         Mode::Until(d) if d > crate::time::now() => Some(d),
@@ -398,8 +413,13 @@ pin_project_lite::pin_project! {
     #[doc(hidden)]
     #[must_use = "futures do nothing unless polled"]
     #[project = SelectFutureProj]
-    pub struct SelectFuture<'s, 'a> {
-        arms: &'s mut [&'a mut (dyn Arm + Send)],
+    pub struct SelectFuture<'s, R>
+    where
+        R: DerefMut,
+        R: 's,
+        R::Target: Arm,
+    {
+        arms: &'s mut [R],
         biased: bool,
         mode: Mode,
         // The waiter of the current registration: the arms' queue entries point to it, so
@@ -417,7 +437,12 @@ pin_project_lite::pin_project! {
         _pinned: PhantomPinned,
     }
 
-    impl PinnedDrop for SelectFuture<'_, '_> {
+    impl<'s, R> PinnedDrop for SelectFuture<'s, R>
+    where
+        R: DerefMut,
+        R: 's,
+        R::Target: Arm,
+    {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             this.stop_timer();
@@ -428,7 +453,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl std::fmt::Debug for SelectFuture<'_, '_> {
+impl<R: DerefMut<Target: Arm>> std::fmt::Debug for SelectFuture<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SelectFuture")
             .field("arms", &self.arms.len())
@@ -449,11 +474,11 @@ impl std::fmt::Debug for SelectFuture<'_, '_> {
 /// the future and then moving the arms is what this rules out.)
 #[doc(hidden)]
 #[track_caller]
-pub unsafe fn run_async<'s, 'a>(
-    arms: &'s mut [&'a mut (dyn Arm + Send)],
+pub unsafe fn run_async<'s, R: DerefMut<Target: Arm>>(
+    arms: &'s mut [R],
     biased: bool,
     mode: Mode,
-) -> SelectFuture<'s, 'a> {
+) -> SelectFuture<'s, R> {
     let has_futures = arms.iter().any(|a| a.is_future());
     SelectFuture {
         arms,
@@ -468,7 +493,7 @@ pub unsafe fn run_async<'s, 'a>(
     }
 }
 
-impl SelectFutureProj<'_, '_, '_> {
+impl<R: DerefMut<Target: Arm>> SelectFutureProj<'_, '_, R> {
     /// Stops the deadline timer; its alarm no longer touches the waiter.
     fn stop_timer(&mut self) {
         if let Some((timer, alarm)) = self.timer.take() {
@@ -563,7 +588,7 @@ impl SelectFutureProj<'_, '_, '_> {
     }
 }
 
-impl Future for SelectFuture<'_, '_> {
+impl<R: DerefMut<Target: Arm>> Future for SelectFuture<'_, R> {
     type Output = Option<usize>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
