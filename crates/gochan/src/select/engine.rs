@@ -12,7 +12,12 @@
 //!    and start over (if the abort fails, a counterpart already chose an earlier arm).
 //! 3. **Wait** until a counterpart CASes the waiter to `Selected(arm)`, or the deadline
 //!    aborts it. The CAS is the commit: no other arm can complete afterwards.
-//! 4. **Unregister** every other arm (a send arm gets its value back).
+//! 4. **Unregister** every arm, the winner's too: each channel is locked once more, after
+//!    which no completer touches the arm (a send arm that was not chosen gets its value
+//!    back); then collect the winner's result.
+//!
+//! The waiter lives in the owner (the blocked thread's frame, the pinned future) and each
+//! arm's queue entry in the arm, so waiting allocates nothing (rules in `chan/waiter.rs`).
 //!
 //! An async select re-polls its future arms whenever it is woken; a ready future wins
 //! only if it can abort the waiter first (so a channel arm that committed concurrently
