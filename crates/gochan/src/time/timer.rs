@@ -38,9 +38,8 @@ struct TState {
     /// Bumped by every stop/reset and by a firing on look; service callbacks of older
     /// generations are void.
     gen: u64,
-    /// The entry is armed in the service (not yet fired, not cancelled).
-    scheduled: bool,
-    /// Scheduled and not yet fired (one-shot) / running (periodic).
+    /// The entry is armed in the service: scheduled and not yet fired (one-shot) /
+    /// running (periodic).
     armed: bool,
     /// The deadline of the next firing (set by `arm`).
     next: Option<Instant>,
@@ -68,13 +67,10 @@ impl TimerHook for TimerCore {
         if due > now {
             return;
         }
-        if std::mem::take(&mut st.scheduled) {
-            service::cancel(&self.entry);
-        }
+        service::cancel(&self.entry); // armed (checked above)
         st.gen += 1;
         let (next_at, wake) = self.fire_locked(&mut st, now);
         if let Some(at) = next_at {
-            st.scheduled = true;
             service::arm(&self, at, st.gen);
         }
         drop(st);
@@ -120,7 +116,6 @@ impl TimerCore {
         let next_at = match st.period {
             None => {
                 st.armed = false;
-                st.scheduled = false;
                 None
             }
             Some(p) => {
@@ -138,7 +133,6 @@ impl TimerCore {
                 st.next = next;
                 if next.is_none() {
                     st.armed = false;
-                    st.scheduled = false;
                 }
                 next
             }
@@ -156,7 +150,6 @@ impl TimerCore {
                 chan: Arc::new(Chan::new_timer(hook)),
                 state: Mutex::new(TState {
                     gen: 0,
-                    scheduled: false,
                     armed: false,
                     next: None,
                     period: None,
@@ -174,7 +167,6 @@ impl TimerCore {
         st.armed = true;
         st.next = Some(at);
         st.period = period;
-        st.scheduled = true;
         service::arm(self, at, st.gen);
     }
 
@@ -183,8 +175,7 @@ impl TimerCore {
     /// prevented.
     fn cancel_locked(&self, st: &mut TState) -> bool {
         st.gen += 1;
-        st.armed = false;
-        std::mem::take(&mut st.scheduled) && service::cancel(&self.entry)
+        std::mem::replace(&mut st.armed, false) && service::cancel(&self.entry)
     }
 
     /// Stops the timer and drains a value not yet received. Returns whether the timer

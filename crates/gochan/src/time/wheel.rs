@@ -429,7 +429,7 @@ impl Wheel {
                 e = next;
             }
         }
-        due[first..].sort_by_key(|d| d.at);
+        due[first..].sort_unstable_by_key(|d| d.at); // in place: no allocation
     }
 
     /// A firing taken out by [`Wheel::poll`] is about to run: `false` if it was cancelled
