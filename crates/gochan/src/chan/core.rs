@@ -826,14 +826,14 @@ impl<T> Chan<T> {
                 buf.push_back(v);
             }
         }
-        let wake: Vec<Wake> = if inner.senders_q.is_empty() {
-            Vec::new() // the common case: skip building a drain
-        } else {
-            inner.senders_q.drain().filter_map(Entry::close).collect()
-        };
+        // The common case, nobody waiting, builds no drain and wakes nobody.
+        let wake: Option<Vec<Wake>> = (!inner.senders_q.is_empty())
+            .then(|| inner.senders_q.drain().filter_map(Entry::close).collect());
         self.bump();
         drop(inner);
-        wake_all(wake);
+        if let Some(wake) = wake {
+            wake_all(wake);
+        }
         if let Some(owner) = self.timer.as_ref().and_then(Weak::upgrade) {
             owner.receivers_gone();
         }

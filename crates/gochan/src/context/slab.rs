@@ -86,10 +86,12 @@ impl Slab {
         Some(old)
     }
 
-    /// Every slot, in index order.
-    pub(super) fn into_slots(self) -> impl Iterator<Item = Slot> {
-        let first = (self.len > 0).then_some(self.first);
-        first.into_iter().chain(self.rest)
+    /// Every slot, in index order: slot 0 (if any) and the rest.
+    pub(super) fn into_parts(self: Box<Self>) -> (Option<Slot>, Vec<Slot>) {
+        let Slab {
+            len, first, rest, ..
+        } = *self;
+        ((len > 0).then_some(first), rest)
     }
 
     pub(super) fn live(&self) -> usize {
@@ -134,8 +136,10 @@ mod tests {
         assert_eq!(s.insert(Slot::Strong(nodes[1].clone())), Some(0));
         assert_eq!(s.insert(Slot::Strong(nodes[2].clone())), Some(3));
         assert_eq!(s.live(), 4);
-        let kinds: Vec<bool> = s
-            .into_slots()
+        let (first, rest) = Box::new(s).into_parts();
+        let kinds: Vec<bool> = first
+            .into_iter()
+            .chain(rest)
             .map(|x| matches!(x, Slot::Strong(_)))
             .collect();
         assert_eq!(kinds, [true, false, true, true]);

@@ -378,7 +378,21 @@ pub(crate) fn cancel(node: &Arc<Node>, err: Error, cause: Option<Cause>) {
 }
 
 /// [`cancel`] with any [`Why`] (a dropped cancel function is inherited like a cause).
+#[inline]
 pub(crate) fn cancel_why(node: &Arc<Node>, err: Error, why: Why) {
+    // Already ended (a cancel function called twice, or dropped after its parent ended):
+    // nothing to do, and nothing to detach, since whoever ended the node took it out of
+    // its parent's slab before storing its state (the walk's `take_child`, or the
+    // `detach` below).
+    if node.cancel_state().is_some_and(CancelState::has_ended) {
+        return;
+    }
+    cancel_walk(node, err, why);
+}
+
+/// [`cancel_why`] past its check.
+#[inline(never)]
+fn cancel_walk(node: &Arc<Node>, err: Error, why: Why) {
     detach(node);
     // Each node's first child is walked next without the stack, so a chain (or a node
     // with one child) allocates nothing; the stack holds the other children.
@@ -435,24 +449,31 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) -> Optio
     if let Some(hook) = hook {
         hook();
     }
-    let mut first = None;
-    for slot in children.into_iter().flat_map(|c| c.into_slots()) {
-        let child = match slot {
-            Slot::Weak(w) => w.upgrade(),
-            Slot::Strong(a) => Some(a),
-            Slot::Free(_) => None,
-        };
-        if let Some(c) = child {
-            if let Some(ccs) = c.cancel_state() {
-                ccs.index.store(NO_INDEX, Ordering::Release);
-            }
-            match first {
-                None => first = Some(c),
-                Some(_) => stack.push(c),
-            }
+    let Some(children) = children else {
+        return None; // a leaf
+    };
+    let (head, rest) = children.into_parts();
+    let mut first = head.and_then(take_child);
+    for c in rest.into_iter().filter_map(take_child) {
+        match first {
+            None => first = Some(c),
+            Some(_) => stack.push(c),
         }
     }
     first
+}
+
+/// The live child in a slot taken from an ended node's slab, marked as out of any slab.
+fn take_child(slot: Slot) -> Option<Arc<Node>> {
+    let c = match slot {
+        Slot::Weak(w) => w.upgrade(),
+        Slot::Strong(a) => Some(a),
+        Slot::Free(_) => None,
+    }?;
+    if let Some(ccs) = c.cancel_state() {
+        ccs.index.store(NO_INDEX, Ordering::Release);
+    }
+    Some(c)
 }
 
 /// Arms the deadline timer of a fresh deadline node (ends it with `DeadlineExceeded` and
