@@ -218,3 +218,44 @@ fn panicking_waker_does_not_kill_the_timer_service() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the timer service still runs");
 }
+
+/// Go 1.23 release notes ("Timer changes"): a timer channel is unbuffered, so `len` and
+/// `cap` of `t.C` return 0, before and after the timer fires.
+#[test]
+fn timer_channels_present_as_unbuffered() {
+    let t = Timer::new(Duration::from_secs(60));
+    assert_eq!(t.c.capacity(), Some(0));
+    assert_eq!(t.c.len(), 0);
+    let fired = gochan::at(Instant::now());
+    std::thread::sleep(Duration::from_millis(5));
+    assert_eq!((fired.len(), fired.capacity()), (0, Some(0)));
+    assert!(fired.try_recv().is_ok(), "len 0, yet the value is there");
+    let ticker = Ticker::new(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(5));
+    assert_eq!((ticker.c.len(), ticker.c.capacity()), (0, Some(0)));
+}
+
+/// Go 1.23's `sendTime` subtracts the delay from `Now()`: a timer run late (here, lazily,
+/// when its channel is looked at) delivers the time it was due, not the time it ran;
+/// crossbeam-channel's `at` delivers `when` the same way.
+#[test]
+fn late_timer_delivers_its_deadline() {
+    let when = Instant::now();
+    let rx = gochan::at(when);
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(rx.recv(), Ok(when));
+    let t = Timer::new(Duration::from_millis(1));
+    let due_after = Instant::now();
+    std::thread::sleep(Duration::from_millis(30));
+    let got = t.c.recv().unwrap();
+    assert!(got <= due_after + Duration::from_millis(1), "{got:?}");
+    // A ticker's values are its tick times, one period apart on its grid.
+    let period = Duration::from_millis(2);
+    let start = Instant::now();
+    let tk = Ticker::new(period);
+    let a = tk.c.recv().unwrap();
+    let b = tk.c.recv().unwrap();
+    assert!(a >= start + period && a <= Instant::now());
+    let gap = b.duration_since(a);
+    assert_eq!(gap.as_nanos() % period.as_nanos(), 0, "{gap:?}");
+}

@@ -418,8 +418,12 @@ impl<T> Chan<T> {
         }
     }
 
-    /// `Some(cap)` for bounded channels.
+    /// `Some(cap)` for bounded channels. A timer's channel has a slot for its value but
+    /// presents itself as unbuffered, as in Go 1.23 (`cap(t.C) == 0`, `len(t.C) == 0`).
     pub(crate) fn capacity(&self) -> Option<usize> {
+        if self.timer.is_some() {
+            return Some(0);
+        }
         (!self.unbounded).then_some(self.cap)
     }
 
@@ -427,12 +431,17 @@ impl<T> Chan<T> {
         self.unbounded || self.buf_len(inner) < self.cap
     }
 
+    /// The number of buffered values (0 for a timer's channel: see [`Chan::capacity`]).
     pub(crate) fn len(&self) -> usize {
+        if self.timer.is_some() {
+            return 0;
+        }
         self.buf_len(&self.lock())
     }
 
+    /// Whether a send would find no room (always for unbuffered and timer channels).
     pub(crate) fn is_full(&self) -> bool {
-        !self.has_room(&self.lock())
+        self.timer.is_some() || !self.has_room(&self.lock())
     }
 
     pub(crate) fn is_closed(&self) -> bool {

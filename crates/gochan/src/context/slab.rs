@@ -87,10 +87,10 @@ impl Slab {
     }
 
     /// Every slot, in index order: slot 0 (if any) and the rest.
-    pub(super) fn into_parts(self: Box<Self>) -> (Option<Slot>, Vec<Slot>) {
+    pub(super) fn into_parts(self) -> (Option<Slot>, Vec<Slot>) {
         let Slab {
             len, first, rest, ..
-        } = *self;
+        } = self;
         ((len > 0).then_some(first), rest)
     }
 
@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(s.insert(Slot::Strong(nodes[1].clone())), Some(0));
         assert_eq!(s.insert(Slot::Strong(nodes[2].clone())), Some(3));
         assert_eq!(s.live(), 4);
-        let (first, rest) = Box::new(s).into_parts();
+        let (first, rest) = s.into_parts();
         let kinds: Vec<bool> = first
             .into_iter()
             .chain(rest)

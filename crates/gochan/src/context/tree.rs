@@ -452,7 +452,7 @@ fn end_one(n: &Node, err: Error, why: &Why, stack: &mut Vec<Arc<Node>>) -> Optio
     let Some(children) = children else {
         return None; // a leaf
     };
-    let (head, rest) = children.into_parts();
+    let (head, rest) = (*children).into_parts();
     let mut first = head.and_then(take_child);
     for c in rest.into_iter().filter_map(take_child) {
         match first {

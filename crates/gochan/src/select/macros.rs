@@ -2,13 +2,14 @@
 //! into typed [`RecvArm`](super::arm::RecvArm)/[`SendArm`](super::arm::SendArm) (and, in
 //! async selects, [`FutArm`](super::arm::FutArm)) locals and hands them to the engine.
 //!
-//! Expansion sketch (channel and value expressions are evaluated once, before selecting,
-//! as in Go). The arms' borrows of the channel variables end before the chosen body runs,
-//! so a body may reassign them (Go's `ch = nil` idiom, with `gochan::never()`):
+//! Expansion sketch (channel and value expressions are evaluated once, in source order,
+//! before selecting, as in Go). The arms' borrows of the channel variables end before the
+//! chosen body runs, so a body may reassign them (Go's `ch = nil` idiom, with
+//! `gochan::never()`):
 //! ```text
 //! let (index, results) = {
-//!     let chans = (&rx, &tx);
-//!     let mut arms = (RecvArm::new(chans.0), SendArm::new(chans.1, value));
+//!     let chans = (&rx, (&tx, value));
+//!     let mut arms = (RecvArm::new(chans.0), SendArm::new(chans.1.0, chans.1.1));
 //!     let index = run(&mut [&mut arms.0, &mut arms.1], mode, biased);
 //!     (index, (index == Some(0)).then(|| arms.0.take()), (index == Some(1)).then(..))
 //! };
@@ -287,7 +288,8 @@ macro_rules! __select_chan {
         &$rx
     };
     ($sync:ident send $tx:expr, $v:expr) => {
-        &$tx
+        // The value right after its channel: Go evaluates operands in source order.
+        (&$tx, $v)
     };
     (async __future $f:expr) => {
         ::core::pin::pin!($f)
@@ -313,7 +315,7 @@ macro_rules! __select_new {
         $crate::select::__private::RecvArm::new($c)
     };
     (send $c:expr; $tx:expr, $v:expr) => {
-        $crate::select::__private::SendArm::new($c, $v)
+        $crate::select::__private::SendArm::new($c.0, $c.1)
     };
     (__future $c:expr; $f:expr) => {
         $crate::select::__private::FutArm::new($c)
@@ -333,6 +335,8 @@ macro_rules! __select_gen {
         // the chosen arm's result is moved out, so its body may reassign the variables.
         #[allow(unused_variables)]
         let (__index, __results) = {
+            // Every channel and send value, evaluated once, in source order (Go's spec);
+            // the `&` temporaries live as long as `__chans`.
             let __chans = ($($crate::__select_chan!($sync $kind $($args)*),)*);
             #[allow(unused_mut)]
             let mut __arms = ($($crate::__select_new!($kind __chans.$i; $($args)*),)*);

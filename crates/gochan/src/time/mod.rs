@@ -19,7 +19,7 @@ pub use timer::{Ticker, Timer};
 
 use crate::chan::Receiver;
 
-/// A channel that receives the current time once, after `d`: Go's `time.After`. Dropping
+/// A channel that receives the time it was due (start + `d`) once: Go's `time.After`. Dropping
 /// the receiver cancels the timer. As in Go 1.23, an expired timer is ready the moment a
 /// receive or select looks at it: `after(Duration::ZERO)` wins over `default`.
 ///
@@ -36,17 +36,17 @@ pub fn after(d: Duration) -> Receiver<Instant> {
     Timer::new(d).c
 }
 
-/// A channel that receives the current time once, at `when`: crossbeam-channel's `at`.
+/// A channel that receives `when` once, at `when`: crossbeam-channel's `at`.
 /// An instant in the past is ready at once (the moment a receive or select looks at
 /// it). Dropping the receiver cancels the timer.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
 /// let when = Instant::now() + Duration::from_millis(5);
-/// let t = gochan::at(when).recv().unwrap();
-/// assert!(t >= when);
+/// assert_eq!(gochan::at(when).recv(), Ok(when));
 /// // A past instant is ready at once, even for a non-blocking look.
-/// assert!(gochan::at(Instant::now()).try_recv().is_ok());
+/// let past = Instant::now();
+/// assert_eq!(gochan::at(past).try_recv(), Ok(past));
 /// ```
 #[must_use = "the timer is cancelled when its receiver is dropped"]
 pub fn at(when: Instant) -> Receiver<Instant> {

@@ -103,13 +103,16 @@ impl service::Target for TimerCore {
 }
 
 impl TimerCore {
-    /// Sends `now` (a full buffer means the reader is behind: the tick is dropped, like
-    /// Go) and computes the next firing of a ticker. Returns it with the receiver to wake.
+    /// Sends the time the firing was due (Go 1.23's `sendTime` subtracts the delay, so a
+    /// late or lazily run timer still delivers its deadline; crossbeam's `at` delivers
+    /// `when`); a full buffer means the reader is behind: the tick is dropped, like Go.
+    /// Computes the next firing of a ticker; returns it with the receiver to wake.
     fn fire_locked(&self, st: &mut TState, now: Instant) -> (Option<Instant>, Option<Wake>) {
+        let due = st.next.map_or(now, |at| at.min(now));
         let wake = {
             let mut inner = self.chan.lock();
             self.chan
-                .try_send_locked(&mut inner, now, None)
+                .try_send_locked(&mut inner, due, None)
                 .ok()
                 .flatten()
         };
@@ -204,8 +207,9 @@ fn deadline(d: Duration) -> Option<Instant> {
     crate::time::now().checked_add(d)
 }
 
-/// A single event: its channel `c` receives the time once, after the duration. Go's
-/// `time.Timer`.
+/// A single event: its channel `c` receives the time it was due once, after the duration. Go's
+/// `time.Timer`, with Go 1.23's channel: `c` presents itself as unbuffered
+/// (`capacity() == Some(0)`, `len() == 0`); poll it with `try_recv`, not `len`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -291,7 +295,7 @@ impl fmt::Debug for Timer {
     }
 }
 
-/// Delivers the time on `c` every period; a slow reader misses ticks instead of piling
+/// Delivers the time of each tick on `c` every period; a slow reader misses ticks instead of piling
 /// them up. Go's `time.Ticker`.
 ///
 /// ```
