@@ -118,6 +118,34 @@ fn ticker_reset_vs_fire() {
     });
 }
 
+/// A ticker's tick that finds the previous one unreceived pauses the ticker (it leaves
+/// the service, as Go 1.23 keeps channel timers nobody waits on out of its heap); a
+/// receive racing that tick looks first, so either the tick lands after the receive
+/// took the old one (and the ticker stays armed), or the look finds it paused and puts
+/// it back. Either way the ticker is pending afterwards and ticks again: a receiver
+/// that then blocks is woken (fails if the look does not resume a paused ticker).
+#[test]
+fn ticker_pause_vs_receive() {
+    loom::model(|| {
+        let t = Ticker::new(HOUR);
+        loom_service::fire_due(later(2)); // tick 1, unreceived
+        let rx = t.c.clone();
+        let recv = thread::spawn(move || rx.try_recv().is_ok());
+        loom_service::fire_due(later(3)); // tick 2: dropped and paused, or delivered
+        assert!(recv.join().unwrap(), "tick 1 was lost");
+        let buffered = t.c.try_recv().is_ok();
+        assert_eq!(
+            time::pending_timers(),
+            1,
+            "the ticker is out of the service with a reader looking (tick 2 buffered: {buffered})"
+        );
+        loom_service::fire_due(later(10));
+        assert!(t.c.try_recv().is_ok(), "the ticker stopped ticking");
+        t.stop();
+        assert_eq!(time::pending_timers(), 0);
+    });
+}
+
 /// `time::after_func` stop racing the firing: `f` runs exactly when stop returned false.
 #[test]
 fn after_func_stop_vs_fire() {

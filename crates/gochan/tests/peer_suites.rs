@@ -2234,6 +2234,25 @@ fn thread_locals_use_while_exiting() {
 // crossbeam-channel tests/select_macro.rs: `select!` (and `select_biased!`).
 // ---------------------------------------------------------------------------------------
 
+// crossbeam-channel tests/select_macro.rs: trailing_comma (a comma after the last
+// argument of an arm is accepted, as in function calls)
+#[test]
+fn select_macro_trailing_comma() {
+    let (s, r) = unbounded::<i32>();
+    gochan::select! {
+        send(s, 1,) -> res => assert!(res.is_ok()),
+        default(ms(1000),) => panic!(),
+    }
+    gochan::select! {
+        recv(r,) -> v => assert_eq!(v, Ok(1)),
+        default(ms(1000),) => panic!(),
+    }
+    gochan::select_biased! {
+        recv(r,) -> _ => panic!(),
+        default => {}
+    }
+}
+
 // crossbeam-channel tests/select_macro.rs: smoke1
 #[test]
 fn select_macro_smoke1() {

@@ -155,22 +155,22 @@ macro_rules! __select_parse {
         $crate::__select_gen!($mode $arms $def)
     };
     // `default` and `default(timeout)`.
-    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => { $($body:tt)* } , $($rest:tt)*) => {
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr $(,)?))? => { $($body:tt)* } , $($rest:tt)*) => {
         $crate::__select_parse!($mode $arms ((($($t)?)) { $($body)* }) $is $($rest)*)
     };
-    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => { $($body:tt)* } $($rest:tt)*) => {
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr $(,)?))? => { $($body:tt)* } $($rest:tt)*) => {
         $crate::__select_parse!($mode $arms ((($($t)?)) { $($body)* }) $is $($rest)*)
     };
-    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $body:expr , $($rest:tt)*) => {
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr $(,)?))? => $body:expr , $($rest:tt)*) => {
         $crate::__select_parse!($mode $arms ((($($t)?)) { $body }) $is $($rest)*)
     };
-    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $body:expr) => {
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr $(,)?))? => $body:expr) => {
         $crate::__select_parse!($mode $arms ((($($t)?)) { $body }) $is)
     };
-    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $body:expr ; $($rest:tt)*) => {
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr $(,)?))? => $body:expr ; $($rest:tt)*) => {
         ::core::compile_error!("select: arms are separated by `,`, not `;`")
     };
-    ($mode:tt $arms:tt () $is:tt default $(($t:expr))? => $first:tt $($rest:tt)*) => {
+    ($mode:tt $arms:tt () $is:tt default $(($t:expr $(,)?))? => $first:tt $($rest:tt)*) => {
         $crate::__select_missing_comma!((default) $($rest)*)
     };
     ($mode:tt $arms:tt ($($def:tt)+) $is:tt default $($rest:tt)*) => {
@@ -284,10 +284,10 @@ macro_rules! __select_missing_comma {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_chan {
-    ($sync:ident recv $rx:expr) => {
+    ($sync:ident recv $rx:expr $(,)?) => {
         &$rx
     };
-    ($sync:ident send $tx:expr, $v:expr) => {
+    ($sync:ident send $tx:expr, $v:expr $(,)?) => {
         // The value right after its channel: Go evaluates operands in source order.
         (&$tx, $v)
     };
@@ -311,10 +311,10 @@ macro_rules! __select_chan {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_new {
-    (recv $c:expr; $rx:expr) => {
+    (recv $c:expr; $rx:expr $(,)?) => {
         $crate::select::__private::RecvArm::new($c)
     };
-    (send $c:expr; $tx:expr, $v:expr) => {
+    (send $c:expr; $tx:expr, $v:expr $(,)?) => {
         $crate::select::__private::SendArm::new($c.0, $c.1)
     };
     (__future $c:expr; $f:expr) => {

@@ -10,7 +10,9 @@
 //! As in Go 1.23, an expired timer is ready the moment a receive or select looks at its
 //! channel: the channel asks the core to fire ([`TimerHook::run_if_expired`]) instead of
 //! waiting for the service thread, so `after(Duration::ZERO)` in a select with `default`
-//! is always ready.
+//! is always ready. The same look resumes a ticker that paused because nobody read it
+//! (`TState::paused`): a receiver always looks before it waits, so a paused ticker is
+//! back in the service before anyone blocks on it.
 
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -29,6 +31,8 @@ use crate::prim::Mutex;
 /// RSS 320 MiB up until `malloc_trim`).
 struct TimerCore {
     chan: Arc<Chan<Instant>>,
+    /// The core itself, for a paused ticker to hold (`TState::keep`).
+    me: Weak<TimerCore>,
     state: Mutex<TState>,
     /// The timer's place in the service (armed with `TState::gen` as its token).
     entry: Entry,
@@ -45,6 +49,17 @@ struct TState {
     next: Option<Instant>,
     /// A ticker's period.
     period: Option<Duration>,
+    /// A ticker whose last tick found the one before still unreceived: nobody is
+    /// reading, so it is out of the service (still `armed`, `next` kept) until a receive
+    /// or select looks at its channel (`run_if_expired` puts it back). Go 1.23 likewise
+    /// keeps channel timers that nobody waits on out of its timer heap, so an unread fast
+    /// ticker costs nothing.
+    paused: bool,
+    /// While paused, the core holds itself: `after`/`tick` hand out only the channel, whose
+    /// link to the core is weak, and the service no longer holds it. Cleared when resumed
+    /// or cancelled (the last receiver going cancels it), always by a caller that holds
+    /// another strong reference, so clearing it under the lock never frees the core.
+    keep: Option<Arc<TimerCore>>,
 }
 
 impl TimerHook for TimerCore {
@@ -65,9 +80,17 @@ impl TimerHook for TimerCore {
         };
         let now = crate::time::now();
         if due > now {
+            if std::mem::replace(&mut st.paused, false) {
+                // Someone is reading again: back in the service for its next tick.
+                st.keep = None; // not the last reference: `self` is one
+                st.gen += 1;
+                service::arm(&self, due, st.gen);
+            }
             return;
         }
-        service::cancel(&self.entry); // armed (checked above)
+        service::cancel(&self.entry); // armed (checked above), or paused: a no-op
+        st.paused = false;
+        st.keep = None; // not the last reference: `self` is one
         st.gen += 1;
         let (next_at, wake) = self.fire_locked(&mut st, now);
         if let Some(at) = next_at {
@@ -107,14 +130,18 @@ impl TimerCore {
     /// late or lazily run timer still delivers its deadline; crossbeam's `at` delivers
     /// `when`); a full buffer means the reader is behind: the tick is dropped, like Go.
     /// Computes the next firing of a ticker; returns it with the receiver to wake.
+    ///
+    /// A ticker whose tick is dropped pauses (see `TState::paused`): it returns no next
+    /// firing, so the service lets it go until a receive looks at the channel.
     fn fire_locked(&self, st: &mut TState, now: Instant) -> (Option<Instant>, Option<Wake>) {
         let due = st.next.map_or(now, |at| at.min(now));
-        let wake = {
+        let sent = {
             let mut inner = self.chan.lock();
-            self.chan
-                .try_send_locked(&mut inner, due, None)
-                .ok()
-                .flatten()
+            self.chan.try_send_locked(&mut inner, due, None)
+        };
+        let (delivered, wake) = match sent {
+            Ok(wake) => (true, wake),
+            Err(_) => (false, None),
         };
         let next_at = match st.period {
             None => {
@@ -140,6 +167,11 @@ impl TimerCore {
                 next
             }
         };
+        if !delivered && next_at.is_some() {
+            st.paused = true;
+            st.keep = self.me.upgrade();
+            return (None, wake);
+        }
         (next_at, wake)
     }
 }
@@ -156,7 +188,10 @@ impl TimerCore {
                     armed: false,
                     next: None,
                     period: None,
+                    paused: false,
+                    keep: None,
                 }),
+                me: weak.clone(),
                 entry: Entry::new(service::table_here()),
             }
         });
@@ -168,6 +203,8 @@ impl TimerCore {
     /// Must be called with `st` locked and `st.gen` freshly bumped.
     fn arm(self: &Arc<Self>, st: &mut TState, at: Instant, period: Option<Duration>) {
         st.armed = true;
+        st.paused = false;
+        st.keep = None; // callers hold the core (a handle)
         st.next = Some(at);
         st.period = period;
         service::arm(self, at, st.gen);
@@ -178,6 +215,8 @@ impl TimerCore {
     /// prevented.
     fn cancel_locked(&self, st: &mut TState) -> bool {
         st.gen += 1;
+        st.paused = false;
+        st.keep = None; // callers hold the core (a handle, or the upgraded hook)
         std::mem::replace(&mut st.armed, false) && service::cancel(&self.entry)
     }
 
@@ -295,8 +334,11 @@ impl fmt::Debug for Timer {
     }
 }
 
-/// Delivers the time of each tick on `c` every period; a slow reader misses ticks instead of piling
-/// them up. Go's `time.Ticker`.
+/// Delivers the time of each tick on `c` every period; a slow reader misses ticks instead
+/// of piling them up. Go's `time.Ticker`, with Go 1.23's channel (`len()` and `capacity()`
+/// are 0). A ticker nobody reads costs nothing: once a tick finds the previous one still
+/// unreceived it leaves the timer service, and the next receive or select on `c` puts it
+/// back (its ticks stay on the same period grid).
 ///
 /// ```
 /// use std::time::Duration;
